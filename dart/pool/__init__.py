@@ -1,0 +1,1 @@
+"""The sampling pool: round planning, shard generation, verification and tallies."""
