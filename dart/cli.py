@@ -15,6 +15,7 @@ import importlib
 import logging
 import sys
 
+from dart import provenance
 from dart.errors import DartError
 
 # verb -> (module, one-line help). Later stages add their verbs here.
@@ -28,33 +29,38 @@ VERBS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dart", description=__doc__.splitlines()[0])
+    verbs = "\n".join(f"  {verb:<10} {help_text}" for verb, (_, help_text) in VERBS.items())
+    parser = argparse.ArgumentParser(
+        prog="dart",
+        description=__doc__.split("\n\n")[0],
+        epilog=f"verbs:\n{verbs}\n\n'dart VERB --help' shows a verb's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    for verb, (module, help_text) in VERBS.items():
-        p = sub.add_parser(verb, help=help_text, description=help_text)
-        p.set_defaults(_module=module)
-        # Only the chosen verb's module is imported (see main).
-        p.set_defaults(_verb=verb)
+    parser.add_argument("--rule", help="the Snakemake rule this call runs for (provenance)")
+    parser.add_argument(
+        "--wildcards", default="", metavar="K=V,K=V", help="its wildcards (provenance)"
+    )
+    parser.add_argument("verb", choices=VERBS, metavar="VERB", help="one of the verbs below")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
-    # First pass finds the verb; then its module adds its own arguments.
-    verb = next((a for a in argv if a in VERBS), None)
-    if verb is not None:
-        module = importlib.import_module(VERBS[verb][0])
-        sub = parser._subparsers._group_actions[0].choices[verb]  # noqa: SLF001
-        module.add_arguments(sub)
-    args = parser.parse_args(argv)
+    top = build_parser().parse_args(argv)
+    module_name, help_text = VERBS[top.verb]
+    module = importlib.import_module(module_name)
+    sub = argparse.ArgumentParser(prog=f"dart {top.verb}", description=help_text)
+    module.add_arguments(sub)
+    args = sub.parse_args(top.args)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if top.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    module = importlib.import_module(args._module)
+    wildcards = dict(i.partition("=")[::2] for i in top.wildcards.split(",") if i)
+    provenance.set_context(rule=top.rule, wildcards=wildcards)
     try:
         return int(module.run(args) or 0)
     except DartError as exc:

@@ -118,6 +118,10 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
         tmp = Path(name)
     try:
         yield tmp
+        # mkstemp/mkdtemp create private files; give the output the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod((0o777 if directory else 0o666) & ~umask)
         if directory and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)

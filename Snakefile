@@ -1,0 +1,28 @@
+"""DART pipeline: queries -> sampling pool -> datasets -> models -> results.
+
+Run the embedded default:  snakemake --profile profiles/local
+On a Slurm cluster:        snakemake --profile profiles/slurm
+"""
+
+from snakemake.utils import min_version
+
+from dart.config import validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+config.update(validate(config, source="config"))
+
+
+include: "rules/common.smk"
+include: "rules/queries.smk"
+include: "rules/models.smk"
+
+
+rule all:
+    """Every output of the configured pipeline."""
+    input:
+        all_targets,

@@ -1,0 +1,110 @@
+"""Source formats: map a raw row to a query record ``{query, gold, level, subject, source_id}``.
+
+- ``math``: MATH's schema (problem, solution, level "Level 3", type); the reference
+  answer is the last ``\\boxed{}`` of the solution, found by brace matching.
+- ``gsm8k``: GSM8K's schema (question, answer); the reference answer is the number
+  after ``####``, thousands separators removed.
+- ``table``: any rows, with a column mapping ``{query, gold, level, subject, id}``.
+
+A row that cannot be mapped raises DartError naming the file and the row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from dart.errors import DartError
+
+FORMATS = ("math", "gsm8k", "table", "generated")
+_BOX = re.compile(r"\\(?:boxed|fbox)\s*")
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` (or ``\\fbox``) in ``text``, braces matched."""
+    starts = [m.end() for m in _BOX.finditer(text)]
+    for start in reversed(starts):
+        if start < len(text) and text[start] == "{":
+            depth = 0
+            for i in range(start, len(text)):
+                if text[i] == "{":
+                    depth += 1
+                elif text[i] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        return text[start + 1 : i].strip()
+            continue  # unbalanced: try an earlier box
+        token = re.match(r"[^\s$]+", text[start:])  # "\boxed 5"
+        if token:
+            return token.group(0)
+    return None
+
+
+def gsm8k_answer(answer: str) -> str | None:
+    """The number after ``####`` in a GSM8K answer, thousands separators removed."""
+    _, sep, tail = answer.rpartition("####")
+    if not sep:
+        return None
+    value = tail.strip().replace(",", "").replace("$", "").strip()
+    return value or None
+
+
+def _level(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    match = re.search(r"\d+", str(value))
+    return int(match.group(0)) if match else None
+
+
+def _need(row: Mapping[str, Any], column: str, where: str) -> Any:
+    if column not in row:
+        found = ", ".join(sorted(row)) or "none"
+        raise DartError(f"{where}: missing column {column!r} (columns: {found})")
+    return row[column]
+
+
+def _text(value: Any, column: str, where: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DartError(f"{where}: empty {column!r}")
+    if not isinstance(value, (str, int, float)):
+        raise DartError(f"{where}: {column!r} must be text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, Any] | None = None):
+    """Map one raw row of format ``fmt`` to a query record; ``where`` is 'file: row N'."""
+    if fmt == "math":
+        query = _text(_need(row, "problem", where), "problem", where)
+        solution = _text(_need(row, "solution", where), "solution", where)
+        gold = last_boxed(solution)
+        if not gold:
+            raise DartError(f"{where}: no \\boxed{{}} reference answer in 'solution'")
+        level, subject = _level(row.get("level")), row.get("type") or row.get("subject")
+        source_id = row.get("unique_id") or row.get("id")
+    elif fmt == "gsm8k":
+        query = _text(_need(row, "question", where), "question", where)
+        answer = _text(_need(row, "answer", where), "answer", where)
+        gold = gsm8k_answer(answer)
+        if not gold:
+            raise DartError(f"{where}: no '#### <number>' reference answer in 'answer'")
+        level, subject, source_id = None, "arithmetic", row.get("id")
+    elif fmt == "table":
+        cols = dict(columns or {})
+        qcol, gcol = cols.get("query") or "query", cols.get("gold") or "gold"
+        query = _text(_need(row, qcol, where), qcol, where)
+        gold = _text(_need(row, gcol, where), gcol, where)
+        level = _level(_need(row, cols["level"], where)) if cols.get("level") else None
+        subject = _need(row, cols["subject"], where) if cols.get("subject") else None
+        source_id = _need(row, cols["id"], where) if cols.get("id") else None
+    else:
+        raise DartError(f"{where}: unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    return {
+        "query": query,
+        "gold": str(gold),
+        "level": level,
+        "subject": None if subject is None else str(subject),
+        "source_id": None if source_id is None else str(source_id),
+    }

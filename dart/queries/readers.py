@@ -1,0 +1,139 @@
+"""Reading raw rows from a local file (JSONL, JSON, Parquet) or a model-hub dataset.
+
+Every row comes with its row number (1-based, as a person counts lines), so that
+errors can name the file and the row.
+
+    rows = read_rows("train.jsonl")          # -> iterator of (row_number, dict)
+    rows = read_rows("openai/gsm8k", subset="main", split="train")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dart.errors import DartError
+
+LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet", ".pq")
+
+
+def is_local(source: str) -> bool:
+    return Path(source).suffix.lower() in LOCAL_SUFFIXES or Path(source).exists()
+
+
+def read_rows(
+    source: str,
+    *,
+    split: str = "train",
+    subset: str | None = None,
+    revision: str | None = None,
+    limit: int | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(row_number, row)`` from a local file or a hub dataset id."""
+    rows = _read_local(Path(source)) if is_local(source) else _read_hub(source, split, subset, revision)
+    for count, item in enumerate(rows, start=1):
+        if limit is not None and count > limit:
+            return
+        yield item
+
+
+def _read_local(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.exists():
+        raise DartError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        yield from _read_jsonl(path)
+    elif suffix == ".json":
+        yield from _read_json(path)
+    elif suffix in (".parquet", ".pq"):
+        yield from _read_parquet(path)
+    else:
+        raise DartError(f"{path}: unknown file type {suffix!r} (expected .jsonl, .json or .parquet)")
+
+
+def _decode(raw: bytes, path: Path, row: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DartError(
+            f"{path}: row {row}: not valid UTF-8 (byte {exc.start} of the line: {raw[exc.start : exc.start + 4]!r})"
+        ) from None
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            text = _decode(raw, path, number).strip()
+            if not text:
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise DartError(f"{path}: row {number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise DartError(f"{path}: row {number}: expected a JSON object, got {type(row).__name__}")
+            yield number, row
+
+
+def _read_json(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DartError(f"{path}: line {line}: not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DartError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if isinstance(data, dict):  # {"data": [...]} or {"train": [...]}
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else data
+    if not isinstance(data, list):
+        raise DartError(f"{path}: expected a JSON list of objects")
+    for number, row in enumerate(data, start=1):
+        if not isinstance(row, dict):
+            raise DartError(f"{path}: row {number}: expected a JSON object")
+        yield number, row
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        reader = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DartError(f"{path}: not a readable Parquet file (truncated or corrupt?): {exc}") from None
+    number = 0
+    try:
+        for batch in reader.iter_batches(batch_size=8192):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        raise DartError(f"{path}: row {number + 1}: unreadable Parquet data: {exc}") from None
+
+
+def _read_hub(
+    dataset_id: str, split: str, subset: str | None, revision: str | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        import datasets
+    except ImportError as exc:  # pragma: no cover - datasets is a default dependency
+        raise DartError("reading a hub dataset needs the 'datasets' package") from exc
+    try:
+        ds = datasets.load_dataset(dataset_id, subset, split=split, revision=revision)
+    except Exception as exc:  # network, auth, missing id: all surface as one clear error
+        offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("HF_DATASETS_OFFLINE")
+        hint = " (HF offline mode is set)" if offline else ""
+        raise DartError(
+            f"{dataset_id}: cannot load hub dataset (subset={subset}, split={split}){hint}: "
+            f"{type(exc).__name__}: {exc}. Is the hub reachable? A local .jsonl/.parquet copy "
+            "works as a source too."
+        ) from None
+    for number, row in enumerate(ds, start=1):
+        yield number, dict(row)

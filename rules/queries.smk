@@ -1,0 +1,36 @@
+"""Stage 1, queries. Reads: a raw source per config `queries` entry (local file, hub
+dataset id, or the embedded generator). Writes: data/queries/{source}.parquet with its
+provenance record and stats.
+"""
+
+
+rule queries:
+    """Ingest one query source, deduplicated against the sources listed before it."""
+    input:
+        unpack(query_source_inputs),
+    output:
+        table=f"{DATA}/queries/{{source}}.parquet",
+        record=f"{DATA}/queries/{{source}}.parquet.prov.json",
+        stats=f"{DATA}/queries/{{source}}.stats.json",
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/queries/{source}.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        fmt=lambda w: config["queries"][w.source]["format"],
+        src=lambda w: config["queries"][w.source]["source"],
+        split=lambda w: config["queries"][w.source]["split"],
+        subset=lambda w: config["queries"][w.source]["subset"] or "",
+        revision=lambda w: config["queries"][w.source]["revision"] or "",
+        columns=lambda w: column_args(config["queries"][w.source]),
+        n=lambda w: config["queries"][w.source]["n"],
+        limit=lambda w: config["queries"][w.source]["limit"] or "",
+    shell:
+        "dart --rule queries --wildcards source={wildcards.source} queries {params.src:q}"
+        " --format {params.fmt} --split {params.split:q} --n {params.n}"
+        " --subset={params.subset:q} --revision={params.revision:q} --limit={params.limit:q}"
+        " --columns {params.columns} --dedupe-against {input.earlier:q}"
+        " --name {wildcards.source} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"
