@@ -80,7 +80,10 @@ class Auditor:
                     f"rebuilt since its consumer was made (record {record['record_id']}, "
                     f"consumer used {expected['record_id']})"
                 )
-            return "modified", f"sha256 {actual[:12]} but its consumer recorded {expected['sha256'][:12]}"
+            return (
+                "modified",
+                f"sha256 {actual[:12]} but its consumer recorded {expected['sha256'][:12]}",
+            )
         return ("ok" if record is not None else "source"), ""
 
 
@@ -103,7 +106,11 @@ def _summary(record: dict[str, Any] | None) -> str:
         return ""
     code = record.get("code", {})
     commit = (code.get("git_commit") or "no-git")[:10] + ("+dirty" if code.get("git_dirty") else "")
-    parts = [f"step={record.get('step')}", f"rule={record.get('rule')}", f"code={code.get('version')}@{commit}"]
+    parts = [
+        f"step={record.get('step')}",
+        f"rule={record.get('rule')}",
+        f"code={code.get('version')}@{commit}",
+    ]
     if record.get("rows") is not None:
         parts.append(f"rows={record['rows']}")
     model = record.get("model") or {}

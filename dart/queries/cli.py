@@ -27,7 +27,9 @@ def _mapping(items: list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or key not in ("query", "gold", "level", "subject", "id"):
-            raise DartError(f"--columns: expected KEY=COLUMN with KEY in query, gold, level, subject, id; got {item!r}")
+            raise DartError(
+                f"--columns: expected KEY=COLUMN with KEY in query, gold, level, subject, id; got {item!r}"
+            )
         out[key] = value
     return out
 
@@ -45,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="train", help="hub dataset split")
     parser.add_argument("--subset", type=_optional, help="hub dataset configuration name")
     parser.add_argument("--revision", type=_optional, help="hub dataset revision")
-    parser.add_argument("--columns", nargs="*", default=[], metavar="KEY=COL", help="column mapping (table)")
+    parser.add_argument(
+        "--columns", nargs="*", default=[], metavar="KEY=COL", help="column mapping (table)"
+    )
     parser.add_argument("--n", type=int, default=400, help="questions to generate (generated)")
     parser.add_argument(
         "--limit", type=lambda s: int(s) if s else None, help="read at most this many rows"
@@ -65,16 +69,25 @@ def run(args: argparse.Namespace) -> int:
         "n": args.n,
         "limit": args.limit,
     }
-    frame, stats = ingest(args.format, args.source, name=name, options=options, dedupe_against=args.dedupe_against)
+    frame, stats = ingest(
+        args.format, args.source, name=name, options=options, dedupe_against=args.dedupe_against
+    )
     write_parquet_atomic(frame, out)
     local = Path(args.source)
     inputs = ([local] if local.exists() else []) + [Path(p) for p in args.dedupe_against]
     params = {"format": args.format, "source": args.source, "name": name, **options}
-    write_record(out, step="queries", params=params, inputs=inputs, rows=frame.height, extra={"stats": stats})
+    write_record(
+        out, step="queries", params=params, inputs=inputs, rows=frame.height, extra={"stats": stats}
+    )
     if args.stats:
         write_json_atomic(stats, args.stats)
     log.info(
         "%s: %d queries (%d read, %d duplicate within, %d across) in %.2fs",
-        out, stats["queries"], stats["rows_read"], stats["duplicates_within"], stats["duplicates_across"], stats["seconds"],
+        out,
+        stats["queries"],
+        stats["rows_read"],
+        stats["duplicates_within"],
+        stats["duplicates_across"],
+        stats["seconds"],
     )
     return 0

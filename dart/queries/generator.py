@@ -73,7 +73,11 @@ def _level4(r: random.Random) -> tuple[str, Fraction, str]:
     b = r.randint(-20, 20)
     if r.random() < 0.6:
         x = r.randint(-12, 12)
-        return f"Solve for $x$: ${a}x + {b} = {a * x + b}$.".replace("+ -", "- "), Fraction(x), "algebra"
+        return (
+            f"Solve for $x$: ${a}x + {b} = {a * x + b}$.".replace("+ -", "- "),
+            Fraction(x),
+            "algebra",
+        )
     c = r.randint(-30, 30)
     return (
         f"Solve for $x$: ${a}x + {b} = {c}$. Give your answer as a fraction in lowest terms.".replace(

@@ -49,7 +49,9 @@ def _records(fmt: str, source: str, options: Mapping[str, Any]) -> Iterable[dict
             yield {**rec, "source_row": number}
         return
     if fmt not in formats.FORMATS:
-        raise DartError(f"{source}: unknown format {fmt!r} (expected one of {', '.join(formats.FORMATS)})")
+        raise DartError(
+            f"{source}: unknown format {fmt!r} (expected one of {', '.join(formats.FORMATS)})"
+        )
     rows = readers.read_rows(
         source,
         split=options.get("split") or "train",

@@ -33,7 +33,11 @@ def read_rows(
     limit: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(row_number, row)`` from a local file or a hub dataset id."""
-    rows = _read_local(Path(source)) if is_local(source) else _read_hub(source, split, subset, revision)
+    rows = (
+        _read_local(Path(source))
+        if is_local(source)
+        else _read_hub(source, split, subset, revision)
+    )
     for count, item in enumerate(rows, start=1):
         if limit is not None and count > limit:
             return
@@ -51,7 +55,9 @@ def _read_local(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     elif suffix in (".parquet", ".pq"):
         yield from _read_parquet(path)
     else:
-        raise DartError(f"{path}: unknown file type {suffix!r} (expected .jsonl, .json or .parquet)")
+        raise DartError(
+            f"{path}: unknown file type {suffix!r} (expected .jsonl, .json or .parquet)"
+        )
 
 
 def _decode(raw: bytes, path: Path, row: int) -> str:
@@ -74,7 +80,9 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             except json.JSONDecodeError as exc:
                 raise DartError(f"{path}: row {number}: not valid JSON ({exc.msg})") from None
             if not isinstance(row, dict):
-                raise DartError(f"{path}: row {number}: expected a JSON object, got {type(row).__name__}")
+                raise DartError(
+                    f"{path}: row {number}: expected a JSON object, got {type(row).__name__}"
+                )
             yield number, row
 
 
@@ -107,7 +115,9 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         reader = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise DartError(f"{path}: not a readable Parquet file (truncated or corrupt?): {exc}") from None
+        raise DartError(
+            f"{path}: not a readable Parquet file (truncated or corrupt?): {exc}"
+        ) from None
     number = 0
     try:
         for batch in reader.iter_batches(batch_size=8192):

@@ -1,0 +1,101 @@
+"""``dart plan``: write the plan of one sampling round (a Snakemake checkpoint).
+
+    dart plan --queries data/queries/gsm8k.parquet data/queries/math.parquet \\
+        --tally results/pool/smollm2/round0/tally.parquet \\
+        --recipes '{"dart-uniform": {"recipe": "uniform", "k": 40}}' \\
+        --round 1 --seed 0 --cap 2048 --per-round-max 1024 --shards 8 --max-rounds 12 \\
+        -o results/pool/smollm2/round1/plan.parquet --summary results/pool/smollm2/round1/plan.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from dart.errors import DartError
+from dart.pool.planner import Prior, plan_round
+from dart.provenance import write_json_atomic, write_parquet_atomic, write_record
+from dart.recipes import Recipe, recipes_from_config
+
+log = logging.getLogger(__name__)
+
+
+def read_queries(paths: Sequence[str]) -> pl.DataFrame:
+    """Concatenate queries parquet files (order kept); errors name the file."""
+    frames = []
+    for path in paths:
+        try:
+            frame = pl.read_parquet(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise DartError(f"{path}: cannot read queries ({exc})") from exc
+        missing = {"query_id", "source", "query", "gold", "level"} - set(frame.columns)
+        if missing:
+            raise DartError(f"{path}: queries lack column(s) {', '.join(sorted(missing))}")
+        frames.append(frame.with_columns(pl.col("level").cast(pl.Int64)))
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def load_json_arg(value: str, what: str) -> Any:
+    """A JSON document given inline (starting with ``{`` or ``[``) or as a file path."""
+    text = value if value.lstrip()[:1] in "{[" else None
+    if text is None:
+        try:
+            text = Path(value).read_text()
+        except OSError as exc:
+            raise DartError(f"{value}: cannot read {what} ({exc})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DartError(f"{what}: invalid JSON ({exc})") from exc
+
+
+def load_recipes(value: str) -> list[Recipe]:
+    doc = load_json_arg(value, "recipes")
+    if not isinstance(doc, dict) or not doc:
+        raise DartError("recipes: expected a non-empty mapping of dataset name -> recipe config")
+    return recipes_from_config(doc)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
+    p.add_argument("--tally", help="cumulative tally of the previous round (absent in round 0)")
+    p.add_argument("--recipes", required=True, help="JSON {name: recipe config}, inline or a file")
+    p.add_argument("--round", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--cap", type=int, required=True, help="trial cap per query")
+    p.add_argument("--per-round-max", type=int, required=True, help="trials per query per round")
+    p.add_argument("--shards", type=int, required=True)
+    p.add_argument("--max-rounds", type=int, required=True)
+    for name, default in Prior().as_dict().items():
+        p.add_argument(f"--prior-{name}", type=type(default), default=default,
+                       help=f"planner setting {name} (default {default})")  # fmt: skip
+    p.add_argument("-o", "--output", required=True, help="plan.parquet")
+    p.add_argument("--summary", required=True, help="plan.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    queries = read_queries(args.queries)
+    tally = pl.read_parquet(args.tally) if args.tally else None
+    recipes = load_recipes(args.recipes)
+    prior = Prior(**{k: getattr(args, f"prior_{k}") for k in Prior().as_dict()})
+    plan, summary = plan_round(
+        queries, tally, recipes, round=args.round, seed=args.seed, cap=args.cap,
+        per_round_max=args.per_round_max, shards=args.shards, max_rounds=args.max_rounds,
+        prior=prior,
+    )  # fmt: skip
+    write_parquet_atomic(plan, args.output)
+    write_json_atomic(summary, args.summary)
+    inputs = [*args.queries, *([args.tally] if args.tally else [])]
+    params = {**summary["settings"], "recipes": [r.describe() for r in recipes]}
+    for path in (args.output, args.summary):
+        write_record(path, step="plan", params=params, inputs=inputs, rows=plan.height,
+                     seeds={"global": args.seed})  # fmt: skip
+    log.info("round %d: %d trials for %d queries, done=%s, %d exhausted", args.round,
+             plan.height, summary["queries"], summary["done"], len(summary["exhausted"]))  # fmt: skip
+    return 0

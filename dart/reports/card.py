@@ -1,0 +1,135 @@
+"""Dataset cards: a Hugging Face ``README.md`` (YAML front matter + markdown) for a dataset.
+
+The card states the recipe, counts, a per-level table, coverage, yield and cost,
+and the lineage (pool files, seeds, template and grader versions).
+
+    from dart.reports.card import dataset_card
+    text = dataset_card("dart-uniform", stats, data_file="dart-uniform.parquet",
+                        lineage={"pool": ["results/pool/smollm2/round0/verified/shard0.parquet"]})
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                   (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"))  # fmt: skip
+FEATURES = (
+    ("query", "string"), ("response", "string"), ("query_id", "string"),
+    ("sample_id", "string"), ("round", "int64"), ("shard", "int64"), ("seed", "int64"),
+    ("trial", "int64"), ("level", "int64"), ("source", "string"),
+    ("template_version", "string"), ("grader_version", "string"), ("model", "string"),
+)  # fmt: skip
+
+
+def size_category(rows: int) -> str:
+    return next((label for bound, label in SIZE_CATEGORIES if rows < bound), "n>10M")
+
+
+def front_matter(name: str, stats: Mapping[str, Any], data_file: str) -> str:
+    lines = [
+        "---",
+        f"pretty_name: {json.dumps(name)}",
+        "language:\n- en",
+        "task_categories:\n- text-generation\n- question-answering",
+        "tags:\n- math\n- synthetic\n- dart-math\n- rejection-sampling",
+        f"size_categories:\n- {size_category(int(stats.get('rows', 0)))}",
+        "configs:\n- config_name: default\n  data_files:\n  - split: train",
+        f"    path: {json.dumps(data_file)}",
+        "dataset_info:\n  features:",
+    ]
+    lines += [f"  - name: {n}\n    dtype: {t}" for n, t in FEATURES]
+    lines += ["  splits:\n  - name: train", f"    num_examples: {int(stats.get('rows', 0))}", "---"]
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,d}"
+    return str(value)
+
+
+def level_table(stats: Mapping[str, Any]) -> str:
+    cost = stats.get("cost_per_level", {})
+    head = ("| level | queries | rows | mean correct / query | short of target | capped short"
+            " | mean fail rate | tokens / row | engine s / row |")  # fmt: skip
+    rows = [head, "|" + "---|" * 9]
+    for group, r in stats.get("per_level", {}).items():
+        c = cost.get(group, {})
+        cells = (group, r.get("queries"), r.get("rows"), r.get("mean_correct_per_query"),
+                 r.get("short"), r.get("capped_short"), r.get("mean_fail_rate"),
+                 c.get("tokens_per_row"), c.get("seconds_per_row"))  # fmt: skip
+        rows.append("| " + " | ".join(_fmt(v) for v in cells) + " |")
+    return "\n".join(rows)
+
+
+def round_table(stats: Mapping[str, Any]) -> str:
+    rows = ["| round | trials used | rows kept | yield | tokens / row | engine s / row |",
+            "|---|---|---|---|---|---|"]  # fmt: skip
+    for rnd, r in stats.get("cost_per_round", {}).items():
+        cells = (rnd, r.get("trials_used"), r.get("rows"), r.get("yield"),
+                 r.get("tokens_per_row"), r.get("seconds_per_row"))  # fmt: skip
+        rows.append("| " + " | ".join(_fmt(v) for v in cells) + " |")
+    return "\n".join(rows)
+
+
+def recipe_text(recipe: Mapping[str, Any], k_p: float | None) -> str:
+    mode = recipe.get("mode")
+    if mode == "trials":
+        return (
+            f"the correct responses among the first {recipe['trials']} trials of every query (VRT)"
+        )
+    if mode == "fixed":
+        return f"the first {recipe['k']} correct responses of every query, in trial order (DARS-Uniform)"
+    how = f"k_p = {k_p}" + (
+        " (solved from size " + str(recipe["size"]) + ")" if "size" in recipe else ""
+    )
+    return (f"the first max({recipe.get('min', 1)}, ceil(k_p * fail_rate)) correct responses per "
+            f"query, fail rate over its first {recipe.get('n_probe')} trials, {how} (DARS-Prop2Diff)")  # fmt: skip
+
+
+def dataset_card(
+    name: str, stats: Mapping[str, Any], *, data_file: str, lineage: Mapping[str, Any] | None = None
+) -> str:
+    """The README.md text of dataset ``name`` from its assembly ``stats``."""
+    recipe = stats.get("recipe", {})
+    cost = stats.get("cost", {})
+    filters = {k: recipe[k] for k in ("levels", "sources") if k in recipe}
+    parts = [
+        front_matter(name, stats, data_file),
+        f"# {name}",
+        "Synthetic step-by-step math solutions built by difficulty-aware rejection sampling "
+        "(a reproduction of DART-Math, arXiv 2407.13690). Every row is a response judged "
+        "correct against the reference answer.",
+        "## Recipe",
+        f"`{recipe.get('recipe')}`: {recipe_text(recipe, stats.get('k_p'))}."
+        + (f" Filters: {json.dumps(filters)}." if filters else "")
+        + (f" Trial cap per query: {stats['cap']}." if stats.get("cap") else ""),
+        "## Counts",
+        f"- rows: {_fmt(stats.get('rows'))}\n- queries in scope: {_fmt(stats.get('queries'))}"
+        f"\n- queries with at least one row (coverage): {_fmt(stats.get('queries_with_rows'))}"
+        f" ({100 * float(stats.get('coverage', 0)):.1f}%)"
+        f"\n- queries short of their target: {len(stats.get('short_of_target', []))}"
+        f" (at the trial cap: {len(stats.get('capped_short', []))})",
+        "## Per level",
+        level_table(stats),
+        "## Yield and cost",
+        f"Trials this recipe used: {_fmt(cost.get('trials_used'))}; tokens generated: "
+        f"{_fmt(cost.get('tokens'))}; engine seconds: {_fmt(cost.get('gen_seconds'))}; "
+        f"per kept row: {_fmt(cost.get('tokens_per_row'))} tokens, "
+        f"{_fmt(cost.get('seconds_per_row'))} s.",
+        round_table(stats),
+        "## Columns and lineage",
+        "`query`, `response` as in the released DART-Math sets; `query_id` (content hash of "
+        "the query), `sample_id`, `round`, `shard`, `seed`, `trial` lead back to the "
+        "generation call; `template_version`, `grader_version`, `model` say how it was made. "
+        'Load with `datasets.load_dataset("parquet", data_files=...)`.',
+        "```json\n" + json.dumps(dict(lineage or {}), indent=2, default=str) + "\n```",
+    ]
+    return "\n\n".join(parts) + "\n"
