@@ -20,6 +20,8 @@ config.update(validate(config, source="config"))
 include: "rules/common.smk"
 include: "rules/queries.smk"
 include: "rules/models.smk"
+include: "rules/pool.smk"
+include: "rules/datasets.smk"
 
 
 rule all:

@@ -23,6 +23,13 @@ VERBS: dict[str, tuple[str, str]] = {
     "queries": ("dart.queries.cli", "ingest raw queries into a queries parquet file"),
     "model": ("dart.embedded_model", "materialise the embedded SmolLM2 model as a HF folder"),
     "grade": ("dart.grade.cli", "grade responses against reference answers"),
+    "recipes": ("dart.pool.recipes_cli", "validate and write the recipes a pool serves"),
+    "plan": ("dart.pool.plan_cli", "plan one sampling round from the tally of earlier rounds"),
+    "generate": ("dart.pool.generate_cli", "generate one shard of a round's trials"),
+    "verify": ("dart.pool.verify", "grade one generation shard of the pool"),
+    "tally": ("dart.pool.tally_cli", "add a round's verified shards to the per-query tally"),
+    "pool": ("dart.pool.summary_cli", "summarise a finished pool"),
+    "assemble": ("dart.assemble_cli", "assemble a dataset from a pool with a recipe"),
     "audit": ("dart.audit", "walk and check the provenance of a file"),
     "config": ("dart.config", "validate a config file and write the merged config"),
 }

@@ -3,17 +3,23 @@
 Reads: the validated config. Writes: results/config.yaml (merged config of each run).
 """
 
+import json
 from pathlib import Path
 
 from dart.config import write_merged
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
+POOL = f"{RESULTS}/pool"
 
 
 wildcard_constraints:
     source="|".join(config["queries"]) or "NONE",
     model="|".join(config["models"]) or "NONE",
+    synth="|".join(config["synth"]) or "NONE",
+    dataset="|".join(config["datasets"]) or "NONE",
+    round=r"\d+",
+    shard=r"\d+",
 
 
 def queries_file(source):
@@ -42,7 +48,131 @@ def column_args(spec):
 def all_targets(wildcards):
     targets = [queries_file(s) for s in config["queries"]]
     targets += [f"{DATA}/models/{m}" for m in config["models"]]
+    targets += [f"{RESULTS}/datasets/{d}.parquet" for d in config["datasets"]]
     return targets
+
+
+# --------------------------------------------------------------------------- pool
+
+
+def synth_queries(synth):
+    return [queries_file(s) for s in config["synth"][synth]["queries"]]
+
+
+def recipe_config(dataset):
+    """A dataset's recipe keys (the schema fills every recipe's defaults; keep its own)."""
+    from dart.recipes import COMMON_KEYS, RECIPE_KEYS
+
+    cfg = config["datasets"][dataset]
+    keep = RECIPE_KEYS[cfg["recipe"]] | COMMON_KEYS
+    return {k: v for k, v in cfg.items() if k in keep and v is not None}
+
+
+def pool_recipes(synth):
+    """The recipes of every dataset cut from this pool: the union the planner serves."""
+    return {
+        name: recipe_config(name)
+        for name, cfg in config["datasets"].items()
+        if cfg["synth"] == synth
+    }
+
+
+def synth_gpus(synth):
+    """GPUs a generation shard asks for: the vllm engine's tensor-parallel size, else 0."""
+    spec = config["synth"][synth]
+    if spec["engine"] != "vllm":
+        return 0
+    return int(spec["engine_options"].get("tensor_parallel_size", 1))
+
+
+def engine_env(synth):
+    engine = config["synth"][synth]["engine"]
+    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"
+
+
+def round_dir(wildcards, round_=None):
+    r = wildcards.round if round_ is None else round_
+    return f"{POOL}/{wildcards.synth}/round{r}"
+
+
+def previous_tally(wildcards):
+    r = int(wildcards.round)
+    return [] if r == 0 else f"{POOL}/{wildcards.synth}/round{r - 1}/tally.parquet"
+
+
+def plan_summary(synth, round_):
+    """The summary of round r's plan; raises Snakemake's incomplete-checkpoint signal."""
+    path = checkpoints.plan.get(synth=synth, round=round_).output.summary
+    return json.loads(Path(path).read_text())
+
+
+def tally_inputs(wildcards):
+    summary = plan_summary(wildcards.synth, wildcards.round)
+    shards = range(config["synth"][wildcards.synth]["shards"]) if summary["trials"] else []
+    return {
+        "previous": previous_tally(wildcards),
+        "verified": [f"{round_dir(wildcards)}/verified/shard{s}.parquet" for s in shards],
+        "queries": synth_queries(wildcards.synth),
+    }
+
+
+def pool_still_needed(synth, tally_path):
+    """Do the current recipes need more trials than the pool holds (e.g. a raised k)?"""
+    import polars as pl
+
+    from dart.pool.planner import still_needed
+    from dart.recipes import recipes_from_config
+
+    queries = pl.concat([pl.read_parquet(p) for p in synth_queries(synth)], how="diagonal_relaxed")
+    tally = pl.read_parquet(tally_path) if tally_path else None
+    recipes = recipes_from_config(pool_recipes(synth))
+    return still_needed(queries, tally, recipes, config["synth"][synth]["cap"])
+
+
+def pool_rounds(synth):
+    """Walk the plan checkpoints: the rounds up to the one that said no query needs more.
+
+    A round planned empty under earlier recipes is passed over when the current recipes
+    need more (someone raised a target), so the pool grows by new rounds and no finished
+    round is re-run.
+    """
+    spec = config["synth"][synth]
+    rounds = []
+    for r in range(spec["max_rounds"] + 1):
+        rounds.append(r)
+        if plan_summary(synth, r)["trials"] > 0:
+            continue
+        last_tally = f"{POOL}/{synth}/round{r - 1}/tally.parquet" if r else None
+        if r < spec["max_rounds"] and pool_still_needed(synth, last_tally):
+            continue
+        break
+    return rounds
+
+
+def pool_inputs(wildcards):
+    rounds = pool_rounds(wildcards.synth)
+    base = f"{POOL}/{wildcards.synth}"
+    last_full = [r for r in rounds if plan_summary(wildcards.synth, r)["trials"] > 0]
+    last = last_full[-1] if last_full else rounds[-1]
+    return {
+        "plans": [f"{base}/round{r}/plan.json" for r in rounds],
+        "tally": f"{base}/round{last}/tally.parquet",
+    }
+
+
+def dataset_inputs(wildcards):
+    synth = config["datasets"][wildcards.dataset]["synth"]
+    base = f"{POOL}/{synth}"
+    verified = []
+    for r in pool_rounds(synth):
+        if plan_summary(synth, r)["trials"]:
+            shards = config["synth"][synth]["shards"]
+            verified += [f"{base}/round{r}/verified/shard{s}.parquet" for s in range(shards)]
+    return {
+        "queries": synth_queries(synth),
+        "pool": f"{base}/pool.json",
+        "verified": verified,
+    }
 
 
 onstart:

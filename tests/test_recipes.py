@@ -46,16 +46,23 @@ def test_uniform_takes_first_k_correct_in_trial_order():
 
 
 def test_vrt_takes_correct_among_first_n_trials():
-    assert kept(recipe_from_config("v", {"recipe": "vrt", "trials": 3})) == {"a": [1, 2], "c": [0, 1, 2]}
+    assert kept(recipe_from_config("v", {"recipe": "vrt", "trials": 3})) == {
+        "a": [1, 2],
+        "c": [0, 1, 2],
+    }
 
 
 def test_prop2diff_targets_from_probe():
     r = recipe_from_config("p", {"recipe": "prop2diff", "k_p": 4, "n_probe": 4})
     targets, k_p = r.targets(summary(), cap=100)
-    # probe fail rates: a 0.25 -> 1, b 1.0 -> 4, c 0 -> max(1, 0) = 1
-    assert dict(zip(targets["query_id"], targets["target"], strict=True)) == {"a": 1, "b": 4, "c": 1}
+    # probe fail rates: a 0.5 -> 2, b 1.0 -> 4, c 0 -> max(1, 0) = 1
+    assert dict(zip(targets["query_id"], targets["target"], strict=True)) == {
+        "a": 2,
+        "b": 4,
+        "c": 1,
+    }
     assert k_p == 4
-    assert kept(r) == {"a": [1], "b": [4], "c": [0]}
+    assert kept(r) == {"a": [1, 2], "b": [4], "c": [0]}
 
 
 def test_filters_limit_scope():

@@ -1,0 +1,95 @@
+"""``dart verify``: grade one generation shard of the pool against the reference answers.
+
+Every row is kept, right or wrong: the verified shard is the generation shard plus
+``extracted``, ``verdict``, ``reason``, ``grader_version`` and ``correct``
+(``verdict == "correct"``). Rows cut off by the length limit are ``truncated``.
+
+    dart verify results/pool/smollm2/round0/gen/shard0.parquet \\
+        -o results/pool/smollm2/round0/verified/shard0.parquet --workers 2 --timeout 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import time
+from pathlib import Path
+
+import polars as pl
+
+from dart.errors import DartError
+from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION, grade_rows
+from dart.provenance import write_parquet_atomic, write_record
+
+log = logging.getLogger(__name__)
+GRADE_COLUMNS = {
+    "extracted": pl.String,
+    "verdict": pl.String,
+    "reason": pl.String,
+    "grader_version": pl.String,
+}
+NEEDED = ("sample_id", "response", "gold", "finish_reason")
+
+
+def verify_frame(
+    generated: pl.DataFrame, *, workers: int | None, timeout: float, memory_mb: int
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Grade every row of a generation shard; return the verified frame and verdict counts."""
+    missing = [c for c in NEEDED if c not in generated.columns]
+    if missing:
+        raise DartError(f"generation shard lacks column(s) {', '.join(missing)}")
+    inputs = ["response", "gold", "finish_reason"] + (
+        ["kind"] if "kind" in generated.columns else []
+    )
+    rows = generated.select(inputs).iter_rows(named=True)
+    graded = {name: [] for name in GRADE_COLUMNS}
+    counts: collections.Counter[str] = collections.Counter()
+    for row in grade_rows(rows, workers=workers, timeout=timeout, memory_mb=memory_mb):
+        for name in GRADE_COLUMNS:
+            graded[name].append(row.get(name))
+        counts[row["verdict"]] += 1
+    verified = generated.with_columns(
+        [pl.Series(name, graded[name], dtype=dtype) for name, dtype in GRADE_COLUMNS.items()]
+    ).with_columns(correct=pl.col("verdict") == "correct")
+    return verified, dict(sorted(counts.items()))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("generated", help="a generation shard (parquet)")
+    parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="grader processes (default: all cores)"
+    )
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per item")
+    parser.add_argument(
+        "--memory-mb", type=int, default=DEFAULT_MEMORY_MB, help="memory per worker"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    source = Path(args.generated)
+    try:
+        generated = pl.read_parquet(source)
+    except (pl.exceptions.ComputeError, OSError) as exc:
+        raise DartError(f"{source}: unreadable generation shard: {exc}") from None
+    started = time.perf_counter()
+    try:
+        verified, counts = verify_frame(
+            generated, workers=args.workers, timeout=args.timeout, memory_mb=args.memory_mb
+        )
+    except DartError as exc:
+        raise DartError(f"{source}: {exc}") from None
+    write_parquet_atomic(verified, args.output)
+    params = {"workers": args.workers, "timeout": args.timeout, "memory_mb": args.memory_mb}
+    write_record(
+        args.output,
+        step="verify",
+        params={**params, "grader_version": GRADER_VERSION},
+        inputs=[source],
+        rows=verified.height,
+        extra={"verdicts": counts},
+    )
+    seconds = time.perf_counter() - started
+    log.info("%s: %d rows graded in %.1fs: %s", args.output, verified.height, seconds, counts)
+    return 0

@@ -1,0 +1,33 @@
+"""Stage 3, datasets. Reads: a finished pool (every verified shard of every round) and
+its queries. Writes: results/datasets/{dataset}.parquet (+ .prov.json) and
+results/datasets/{dataset}/ (README.md dataset card, stats.json, PNG plots).
+"""
+
+
+rule dataset:
+    """Assemble one dataset from its pool with its recipe."""
+    input:
+        unpack(dataset_inputs),
+    output:
+        table=f"{RESULTS}/datasets/{{dataset}}.parquet",
+        card=f"{RESULTS}/datasets/{{dataset}}/README.md",
+        stats=f"{RESULTS}/datasets/{{dataset}}/stats.json",
+        plots=directory(f"{RESULTS}/datasets/{{dataset}}/plots"),
+    params:
+        recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
+        cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/datasets/{dataset}.log",
+    benchmark:
+        "benchmarks/datasets/{dataset}.tsv"
+    shell:
+        "dart --rule dataset --wildcards dataset={wildcards.dataset}"
+        " assemble --queries {input.queries:q} --verified {input.verified:q}"
+        " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
+        " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
+        " --plots {output.plots:q} > {log:q} 2>&1"

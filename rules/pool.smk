@@ -1,0 +1,144 @@
+"""Stage 2, the sampling pool of each synthesis setup `{synth}`, in rounds.
+
+Reads: data/queries/*.parquet, data/models/{model}/, the recipes of the datasets that use
+the pool. Writes, per round r under results/pool/{synth}/round{r}/: plan.parquet and
+plan.json (a checkpoint), gen/shard{s}.parquet (every response), verified/shard{s}.parquet
+(every response with its verdict), tally.parquet (cumulative per query); and
+results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
+"""
+
+
+rule pool_recipes:
+    """Write the recipes a pool serves (read by the planner as an ancient input)."""
+    output:
+        f"{POOL}/{{synth}}/recipes.json",
+    params:
+        recipes=lambda w: json.dumps(pool_recipes(w.synth), sort_keys=True),
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/pool/{synth}/recipes.log",
+    shell:
+        "dart --rule pool_recipes --wildcards synth={wildcards.synth}"
+        " recipes {params.recipes:q} -o {output:q} > {log:q} 2>&1"
+
+
+checkpoint plan:
+    """Plan round r from the tally of the rounds before it."""
+    input:
+        queries=lambda w: synth_queries(w.synth),
+        tally=previous_tally,
+        recipes=ancient(f"{POOL}/{{synth}}/recipes.json"),
+    output:
+        plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
+        summary=f"{POOL}/{{synth}}/round{{round}}/plan.json",
+    params:
+        seed=config["seed"],
+        cap=lambda w: config["synth"][w.synth]["cap"],
+        per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
+        shards=lambda w: config["synth"][w.synth]["shards"],
+        max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
+        tally=lambda w, input: f"--tally {input.tally}" if input.tally else "",
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/pool/{synth}/round{round}/plan.log",
+    shell:
+        "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
+        " plan --queries {input.queries:q} {params.tally} --recipes {input.recipes:q}"
+        " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
+        " --per-round-max {params.per_round_max} --shards {params.shards}"
+        " --max-rounds {params.max_rounds} -o {output.plan:q} --summary {output.summary:q}"
+        " > {log:q} 2>&1"
+
+
+rule generate:
+    """Generate one shard of a round's trials (GPU with vllm, CPU with transformers)."""
+    input:
+        plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
+        queries=lambda w: synth_queries(w.synth),
+        model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
+    output:
+        f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+    params:
+        engine=lambda w: config["synth"][w.synth]["engine"],
+        template=lambda w: config["synth"][w.synth]["template"],
+        sampling=lambda w: json.dumps(config["synth"][w.synth]["sampling"], sort_keys=True),
+        options=lambda w: json.dumps(config["synth"][w.synth]["engine_options"], sort_keys=True),
+        chunk_size=lambda w: config["synth"][w.synth]["chunk_size"],
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=240,
+        gpu=lambda w: synth_gpus(w.synth),
+    conda:
+        lambda w: engine_env(w.synth)
+    log:
+        "logs/pool/{synth}/round{round}/generate{shard}.log",
+    benchmark:
+        "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
+    shell:
+        "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
+        " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
+        " --engine {params.engine} --model {input.model:q} --template {params.template:q}"
+        " --sampling-json {params.sampling:q} --engine-options-json {params.options:q}"
+        " --chunk-size {params.chunk_size} --threads {threads} --gpus {resources.gpu}"
+        " -o {output:q} > {log:q} 2>&1"
+
+
+rule verify:
+    """Grade one generation shard; every row is kept with its verdict."""
+    input:
+        f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+    output:
+        f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
+    params:
+        timeout=config["grader"]["timeout"],
+        memory_mb=config["grader"]["memory_mb"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/pool/{synth}/round{round}/verify{shard}.log",
+    benchmark:
+        "benchmarks/pool/{synth}/round{round}/verify{shard}.tsv"
+    shell:
+        "dart --rule verify --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
+        " verify {input:q} -o {output:q} --workers {threads} --timeout {params.timeout}"
+        " --memory-mb {params.memory_mb} > {log:q} 2>&1"
+
+
+rule tally:
+    """Add a round's verified shards to the cumulative per-query tally."""
+    input:
+        unpack(tally_inputs),
+    output:
+        f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
+    params:
+        previous=lambda w, input: f"--previous {input.previous}" if input.previous else "",
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/pool/{synth}/round{round}/tally.log",
+    shell:
+        "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
+        " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
+        " -o {output:q} > {log:q} 2>&1"
+
+
+rule pool:
+    """The finished pool: every round until no query needs more or the round limit."""
+    input:
+        unpack(pool_inputs),
+    output:
+        f"{POOL}/{{synth}}/pool.json",
+    conda:
+        "../envs/cpu.yaml"
+    log:
+        "logs/pool/{synth}/pool.log",
+    shell:
+        "dart --rule pool --wildcards synth={wildcards.synth}"
+        " pool --plans {input.plans:q} --tally {input.tally:q} -o {output:q} > {log:q} 2>&1"
