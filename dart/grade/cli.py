@@ -1,0 +1,143 @@
+"""``dart grade``: grade a JSONL file of responses, or compare our grader with math-verify.
+
+    dart grade responses.jsonl -o graded.jsonl --workers 2 --timeout 5
+    dart grade --compare math-verify responses.jsonl
+
+Rows need ``response`` and ``gold`` (optional ``query``, ``kind``, ``finish_reason``);
+each is written back with ``extracted``, ``verdict``, ``reason``, ``grader_version``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+from collections.abc import Iterator
+
+from dart.errors import DartError
+from dart.grade.compare import describe, differences
+from dart.grade.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, default_workers, grade_rows
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="JSONL file of rows with 'response' and 'gold'")
+    parser.add_argument("-o", "--output", help="graded JSONL file (required unless --compare)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds per item (default %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        help="address-space limit per worker (default %(default)s)",
+    )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="fall back to the last number when no answer is marked (named in the reason)",
+    )
+    parser.add_argument(
+        "--compare",
+        choices=["math-verify"],
+        help="list rows where math-verify's verdict differs from ours",
+    )
+
+
+def read_rows(path: str) -> Iterator[dict]:
+    """Rows of a JSONL file, one at a time; DartError naming the file and line if bad."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise DartError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DartError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise DartError(f"{path}:{number}: not a JSON object")
+            for key in ("response", "gold"):
+                if key not in row:
+                    raise DartError(f"{path}:{number}: no {key!r} field")
+            yield row
+
+
+def summary(counts: collections.Counter) -> str:
+    """``graded N rows: correct 5 (boxed:numeric 4, ...); wrong 2 (...)``."""
+    by_verdict: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for (verdict, reason), n in counts.items():
+        by_verdict[verdict][reason] += n
+    parts = []
+    for verdict, reasons in sorted(by_verdict.items(), key=lambda kv: -sum(kv[1].values())):
+        detail = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
+        parts.append(f"{verdict} {sum(reasons.values())} ({detail})")
+    return f"graded {sum(counts.values())} rows: " + "; ".join(parts)
+
+
+def _grade_file(args) -> int:
+    counts: collections.Counter = collections.Counter()
+    tmp = f"{args.output}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as out:
+        rows = grade_rows(
+            read_rows(args.input), **_pool_options(args), progress=sys.stderr.isatty()
+        )
+        for row in rows:
+            counts[row["verdict"], row["reason"]] += 1
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, args.output)
+    print(summary(counts))
+    return 0
+
+
+def _pool_options(args) -> dict:
+    workers = args.workers or default_workers()
+    if args.compare:
+        workers = max(1, workers // 2)  # two pools run side by side
+    return {
+        "workers": workers,
+        "timeout": args.timeout,
+        "memory_mb": args.memory_mb,
+        "lenient": args.lenient,
+    }
+
+
+def _compare(args) -> int:
+    options = _pool_options(args)
+    seen = collections.Counter()
+
+    def counted(rows):
+        for row in rows:
+            seen["rows"] += 1
+            yield row
+
+    ours = counted(grade_rows(read_rows(args.input), **options))
+    theirs = grade_rows(read_rows(args.input), **options, grader="math-verify")
+    for index, mine, other in differences(ours, theirs):
+        seen["differ"] += 1
+        print(describe(index, mine, other))
+    print(f"compared {seen['rows']} rows with math-verify: {seen['differ']} differ")
+    return 0
+
+
+def run(args) -> int:
+    if args.compare:
+        return _compare(args)
+    if not args.output:
+        raise DartError("dart grade: -o/--output is required (or use --compare)")
+    try:
+        return _grade_file(args)
+    finally:
+        leftover = f"{args.output}.tmp{os.getpid()}"
+        if os.path.exists(leftover):
+            os.remove(leftover)

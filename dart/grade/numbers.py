@@ -1,0 +1,110 @@
+"""Exact reading of plain numbers, the fast path that needs no sympy.
+
+Integers (with ``1,234`` thousands separators where allowed), decimals, ``a/b``,
+``\\frac{a}{b}``, and scientific notation (``1.5e3``, ``1.5\\times10^{3}``) become exact
+fractions; comparison is exact, except that a decimal may stand for a fraction that has
+no finite decimal when it is that fraction correctly rounded to 3 or more places.
+
+    python -c "from dart.grade.numbers import read_number; print(read_number('-\\\\frac{3}{4}'))"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+_INT = r"\d+"
+_DEC = r"(?:\d+\.\d*|\.\d+)"
+_PLAIN = re.compile(rf"([-+]?)({_DEC}|{_INT})")
+_SEPARATED = re.compile(r"([-+]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?")
+_SLASH = re.compile(r"([-+]?)(\d+)\s*/\s*(\d+)")
+_FRAC = re.compile(r"([-+]?)\\frac\s*\{\s*([-+]?)(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
+_FRAC_SHORT = re.compile(r"([-+]?)\\frac\s*(\d)(\d)")
+_SCI = re.compile(
+    rf"([-+]?)({_DEC}|{_INT})\s*(?:[eE]\s*([-+]?\d+)|(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*\{{?\s*([-+]?\d+)\s*\}}?)"
+)
+MAX_EXPONENT = 400
+
+
+@dataclass(frozen=True)
+class Number:
+    """An exact value; ``places`` is the count of decimals written, None if exact."""
+
+    value: Fraction
+    places: int | None = None
+
+
+def _signed(sign: str, value: Fraction) -> Fraction:
+    return -value if sign == "-" else value
+
+
+def _decimal(sign: str, digits: str) -> Number:
+    places = len(digits.split(".", 1)[1]) if "." in digits else None
+    return Number(_signed(sign, Fraction(digits)), places)
+
+
+def _fraction(text: str) -> Number | None:
+    for pattern in (_FRAC, _FRAC_SHORT):
+        found = pattern.fullmatch(text)
+        if found:
+            groups = found.groups()
+            sign = "-" if (groups[0] == "-") != (len(groups) == 4 and groups[1] == "-") else ""
+            num, den = int(groups[-2]), int(groups[-1])
+            return None if den == 0 else Number(_signed(sign, Fraction(num, den)))
+    found = _SLASH.fullmatch(text)
+    if found and int(found.group(3)) != 0:
+        return Number(_signed(found.group(1), Fraction(int(found.group(2)), int(found.group(3)))))
+    return None
+
+
+def _scientific(text: str) -> Number | None:
+    found = _SCI.fullmatch(text)
+    if not found:
+        return None
+    exponent = int(found.group(3) or found.group(4))
+    if abs(exponent) > MAX_EXPONENT:
+        return None
+    mantissa = _decimal(found.group(1), found.group(2))
+    return Number(mantissa.value * Fraction(10) ** exponent)
+
+
+def read_number(text: str, *, thousands: bool = True) -> Number | None:
+    """The exact value of a plain number, or None when text is anything else."""
+    text = text.strip()
+    if not text or len(text) > 200:
+        return None
+    found = _PLAIN.fullmatch(text)
+    if found:
+        return _decimal(found.group(1), found.group(2))
+    if thousands and "," in text:
+        found = _SEPARATED.fullmatch(text)
+        if found:
+            return _decimal(
+                found.group(1), found.group(2).replace(",", "") + (found.group(3) or "")
+            )
+    if "/" in text or "\\frac" in text:
+        return _fraction(text)
+    return _scientific(text)
+
+
+def _finite_decimal(value: Fraction) -> bool:
+    den = value.denominator
+    for prime in (2, 5):
+        while den % prime == 0:
+            den //= prime
+    return den == 1
+
+
+def _rounds_to(approx: Number, exact: Number) -> bool:
+    """A decimal with >= 3 places equals a non-terminating fraction it correctly rounds."""
+    if approx.places is None or approx.places < 3 or _finite_decimal(exact.value):
+        return False
+    return abs(approx.value - exact.value) <= Fraction(1, 2 * 10**approx.places)
+
+
+def numbers_equal(pred: Number, gold: Number) -> bool:
+    """Exact equality, or a correctly rounded decimal for a fraction like 1/3."""
+    if pred.value == gold.value:
+        return True
+    return _rounds_to(pred, gold) or _rounds_to(gold, pred)

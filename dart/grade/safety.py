@@ -1,0 +1,66 @@
+"""Bounds on untrusted answer text, and a guard that stops sympy evaluating it.
+
+Model output never reaches ``eval``: ``install_sympy_guard`` makes sympy's string
+evaluator (the ``eval`` behind ``sympify``/``parse_expr``) refuse anything but a plain
+numeral in this process. ``check_answer`` refuses answers that are too long or use TeX
+macro definitions before any parser sees them.
+
+    python -c "from dart.grade.safety import check_answer; check_answer('\\\\def\\\\x{1}')"
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_ANSWER_CHARS = 1000
+MAX_DIGIT_RUN = 400
+_MACROS = re.compile(
+    r"\\(?:[egx]?def|let|(?:re)?newcommand|providecommand|DeclareMathOperator|catcode|csname"
+    r"|input|include|write|immediate|openout|openin|read|expandafter|futurelet|begingroup)"
+    r"(?![A-Za-z])"
+)
+_DIGIT_RUN = re.compile(rf"\d{{{MAX_DIGIT_RUN + 1},}}")
+# The only code sympy's parser may evaluate: a plain integer or float literal.
+_NUMERAL_CODE = re.compile(r"-?(?:Integer \(\d+ \)|Float \('[0-9.eE+-]+' \))")
+
+
+class UnsafeAnswer(ValueError):
+    """The answer is refused before parsing (too long, a macro definition, ...)."""
+
+
+class UnsafeEvaluation(ValueError):
+    """sympy was asked to evaluate a string that is not a plain numeral."""
+
+
+def check_answer(answer: str) -> None:
+    """Raise UnsafeAnswer when the answer must not be handed to a parser."""
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise UnsafeAnswer(f"answer longer than {MAX_ANSWER_CHARS} characters")
+    if "\\" in answer and _MACROS.search(answer):
+        raise UnsafeAnswer("TeX macro definitions and I/O commands are not answers")
+    if _DIGIT_RUN.search(answer):
+        raise UnsafeAnswer(f"number longer than {MAX_DIGIT_RUN} digits")
+
+
+def _guarded_eval_expr(code, local_dict, global_dict):
+    if not isinstance(code, str) or not _NUMERAL_CODE.fullmatch(code):
+        raise UnsafeEvaluation("refused to evaluate a non-numeral string")
+    return _ORIGINAL_EVAL_EXPR[0](code, local_dict, global_dict)
+
+
+_ORIGINAL_EVAL_EXPR: list = []
+
+
+def install_sympy_guard() -> None:
+    """Make sympy's string evaluation accept only numerals, in this process (idempotent).
+
+    sympy evaluates strings in ``parse_expr`` through the module function ``eval_expr``;
+    ``sympify(str)`` and ``Number(str)`` reach it too. Numerals stay allowed because
+    latex2sympy converts number tokens with ``sympy.Number(text)``.
+    """
+    from sympy.parsing import sympy_parser
+
+    if sympy_parser.eval_expr is _guarded_eval_expr:
+        return
+    _ORIGINAL_EVAL_EXPR.append(sympy_parser.eval_expr)
+    sympy_parser.eval_expr = _guarded_eval_expr

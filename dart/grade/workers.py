@@ -1,0 +1,275 @@
+"""Grade a stream of rows in a persistent pool of bounded worker processes.
+
+Each worker grades chunks of items under a per-item timer (``setitimer``) and an
+address-space limit (``RLIMIT_AS``) and reports every item as it finishes. The parent
+keeps a bounded window of rows in flight, yields results in input order, and kills and
+replaces a worker that stops answering (an item stuck in C code) or dies (out of
+memory): that item becomes ``timeout``/``error`` and the rest of its chunk is re-sent.
+
+    python -c "from dart.grade import grade_rows; print(list(grade_rows([{'response': '\\\\boxed{2}', 'gold': '2'}], workers=1)))"
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from multiprocessing.connection import wait
+
+from dart.errors import DartError
+from dart.grade.equivalence import canonical_kind
+from dart.grade.grader import TRUNCATED_REASONS, grade
+from dart.grade.verdict import ERROR, TIMEOUT, Verdict
+
+log = logging.getLogger(__name__)
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_MEMORY_MB = 2048
+CHUNK_SIZE = 32
+GRACE_SECONDS = 2.0  # how long past its own timer a silent worker is given before the kill
+ITEM_FIELDS = ("response", "gold", "kind", "query", "finish_reason")
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+GRADERS = {"dart": "dart.grade.grader", "math-verify": "dart.grade.compare"}
+
+
+def _grader(name: str):
+    """The function ``(response, gold, ..., lenient, timeout) -> Verdict`` named name."""
+    import importlib
+
+    module = importlib.import_module(GRADERS[name])
+    return module.grade if name == "dart" else module.math_verify_grade
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space at its size now plus memory_mb (a forked worker
+    inherits its parent's mappings, which may already be large)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        current = 0
+    limit = current + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker_main(conn, timeout: float, memory_mb: int | None, lenient: bool, grader: str) -> None:
+    """Worker loop: receive a chunk of (seq, item), send (seq, fields) per item."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if memory_mb:
+        _limit_memory(memory_mb)
+    from dart.grade.symbolic import _library
+
+    _library()  # import and guard before the first timed item
+    grade_item = _grader(grader)
+    while True:
+        try:
+            chunk = conn.recv()
+        except EOFError:
+            return
+        if chunk is None:
+            return
+        for seq, item in chunk:
+            verdict = grade_item(**item, lenient=lenient, timeout=timeout)
+            conn.send((seq, verdict.as_fields()))
+
+
+class _Worker:
+    """One worker process and the items it has been given but not yet answered."""
+
+    def __init__(self, context, timeout: float, memory_mb, lenient: bool, grader: str):
+        parent_end, child_end = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child_end, timeout, memory_mb, lenient, grader), daemon=True
+        )
+        self.process.start()
+        child_end.close()
+        self.conn = parent_end
+        self.pending: collections.OrderedDict[int, dict] = collections.OrderedDict()
+        self.deadline = 0.0
+
+    def give(self, chunk: list[tuple[int, dict]], limit: float) -> None:
+        self.pending.update(chunk)
+        self.deadline = time.monotonic() + limit
+        self.conn.send(chunk)
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.process.join(timeout=None if kill else 5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _item(row: dict, index: int) -> dict:
+    """The fields a worker needs from a row; DartError when the row is unusable."""
+    if not isinstance(row, dict):
+        raise DartError(f"row {index}: not an object")
+    for key in ("response", "gold"):
+        if key not in row:
+            raise DartError(f"row {index}: no {key!r} field")
+    try:
+        canonical_kind(row.get("kind"))
+    except ValueError as exc:
+        raise DartError(f"row {index}: {exc}") from None
+    return {key: row[key] for key in ITEM_FIELDS if row.get(key) is not None}
+
+
+class _Pool:
+    """The workers, the work waiting for one, and the results waiting to be yielded."""
+
+    def __init__(self, workers: int, timeout: float, memory_mb, lenient: bool, grader: str):
+        # Import the parsers here (without the guard) so that forked workers start fast.
+        import latex2sympy2_extended.latex2sympy2  # noqa: F401
+        import math_verify.grader  # noqa: F401
+
+        self.context = multiprocessing.get_context("fork")
+        self.settings = (timeout, memory_mb, lenient, grader)
+        self.limit = timeout + GRACE_SECONDS
+        self.workers = [self._spawn() for _ in range(workers)]
+        self.retry: collections.deque[tuple[int, dict]] = collections.deque()
+        self.results: dict[int, dict] = {}
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.context, *self.settings)
+        worker.fresh = True
+        return worker
+
+    def dispatch(self, todo: collections.deque) -> None:
+        """Give a chunk (re-sent items first) to each idle worker."""
+        for worker in self.workers:
+            if worker.pending:
+                continue
+            queue = self.retry if self.retry else todo
+            chunk = [queue.popleft() for _ in range(min(CHUNK_SIZE, len(queue)))]
+            if chunk:
+                worker.give(chunk, self.limit + (30.0 if worker.fresh else 0.0))
+                worker.fresh = False
+
+    def busy(self) -> bool:
+        return bool(self.retry) or any(w.pending for w in self.workers)
+
+    def collect(self) -> None:
+        """Wait for results; replace a worker that died or overran its item's bound."""
+        busy = [w for w in self.workers if w.pending]
+        if not busy:
+            return
+        now = time.monotonic()
+        ready = wait([w.conn for w in busy], timeout=max(0.0, min(w.deadline for w in busy) - now))
+        for worker in busy:
+            if worker.conn in ready:
+                self._receive(worker)
+            elif time.monotonic() > worker.deadline:
+                self._replace(worker, Verdict(TIMEOUT, f"timeout after {self.limit:g}s (killed)"))
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            while worker.conn.poll():
+                seq, fields = worker.conn.recv()
+                worker.pending.pop(seq, None)
+                self.results[seq] = fields
+                worker.deadline = time.monotonic() + self.limit
+        except (EOFError, OSError):
+            self._replace(worker, Verdict(ERROR, "error: grader process died (memory?)"))
+
+    def _replace(self, worker: _Worker, verdict: Verdict) -> None:
+        """Record the stuck item, re-queue the rest of its chunk, start a new worker."""
+        if worker.pending:
+            seq, _ = worker.pending.popitem(last=False)
+            self.results[seq] = verdict.as_fields()
+            log.warning("item %d: %s; replacing its worker", seq, verdict.reason)
+        self.retry.extendleft(reversed(list(worker.pending.items())))
+        worker.stop(kill=True)
+        self.workers[self.workers.index(worker)] = self._spawn()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop(kill=bool(worker.pending))
+
+
+def _progress_bar(enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: workers are forked
+    return tqdm(unit="rows", desc="grading", smoothing=0.1)
+
+
+def grade_rows(
+    rows: Iterable[dict],
+    *,
+    workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    progress: bool = False,
+    lenient: bool = False,
+    grader: str = "dart",
+) -> Iterator[dict]:
+    """Yield each row, in input order, with ``extracted``, ``verdict``, ``reason`` and
+    ``grader_version`` added. Streams: at most a few chunks per worker are in memory.
+
+    Raises DartError for a row without ``response`` or ``gold`` or with an unknown kind.
+    ``memory_mb`` is each worker's address-space headroom above its size at start.
+    ``grader="math-verify"`` grades with math-verify instead (``dart grade --compare``).
+    """
+    if grader not in GRADERS:
+        raise ValueError(f"unknown grader {grader!r}; known: {', '.join(GRADERS)}")
+    workers = workers or default_workers()
+    window = workers * CHUNK_SIZE * 4
+    pool = _Pool(workers, timeout, memory_mb, lenient, grader)
+    source = iter(rows)
+    held: dict[int, dict] = {}
+    todo: collections.deque[tuple[int, dict]] = collections.deque()
+    bar = _progress_bar(progress)
+    seq = next_out = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(held) < window and len(todo) < workers * CHUNK_SIZE:
+                row = next(source, None)
+                if row is None:
+                    exhausted = True
+                    break
+                item = _item(row, seq)
+                held[seq] = row
+                if item.get("finish_reason") in TRUNCATED_REASONS:
+                    pool.results[seq] = grade(
+                        "", "", finish_reason=item["finish_reason"]
+                    ).as_fields()
+                else:
+                    todo.append((seq, item))
+                seq += 1
+            pool.dispatch(todo)
+            while next_out in pool.results:
+                row = held.pop(next_out)
+                row.update(pool.results.pop(next_out))
+                next_out += 1
+                if bar is not None:
+                    bar.update()
+                yield row
+            if exhausted and not todo and not pool.busy() and not held:
+                return
+            pool.collect()
+    finally:
+        pool.close()
+        if bar is not None:
+            bar.close()
