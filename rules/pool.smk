@@ -89,7 +89,8 @@ rule generate:
 rule verify:
     """Grade one generation shard; every row is kept with its verdict."""
     input:
-        f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+        generated=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+        queries=lambda w: synth_queries(w.synth),
     output:
         f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
     params:
@@ -107,7 +108,8 @@ rule verify:
         "benchmarks/pool/{synth}/round{round}/verify{shard}.tsv"
     shell:
         "dart --rule verify --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
-        " verify {input:q} -o {output:q} --workers {threads} --timeout {params.timeout}"
+        " verify {input.generated:q} --queries {input.queries:q} -o {output:q}"
+        " --workers {threads} --timeout {params.timeout}"
         " --memory-mb {params.memory_mb} > {log:q} 2>&1"
 
 

@@ -11,6 +11,7 @@ when the question asks for a percent, and ``0.5`` otherwise; a bare ``0.5`` neve
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from dart.grade.extract import choice_letter
@@ -70,6 +71,20 @@ def _words(pred: Answer, gold: Answer) -> bool | None:
     return pred_words is not None and pred_words == gold_words
 
 
+_SET = re.compile(r"\\\{[^()\[\]]*\\\}")
+_TUPLE = re.compile(r"[(\[][^()\[\]{}]*,[^()\[\]]*[)\]]")
+
+
+def _set_and_tuple(pred: Answer, gold: Answer) -> bool:
+    """Whether one side is a set ``\\{1, 2\\}`` and the other a tuple or interval
+    ``(1, 2)``: unordered and ordered, never equal (math-verify compares them in order)."""
+    shapes = [
+        "set" if _SET.fullmatch(a.text) else "tuple" if _TUPLE.fullmatch(a.text) else None
+        for a in (pred, gold)
+    ]
+    return sorted(filter(None, shapes)) == ["set", "tuple"]
+
+
 def _symbolic(pred: Answer, gold: Answer, query) -> bool:
     try:
         pred_expr, gold_expr = parse_latex(pred.text), parse_latex(gold.text)
@@ -109,4 +124,6 @@ def equivalent(pred_raw: str, gold_raw: str, *, kind: str = "math", query=None):
         return numeric, "numeric"
     if kind == "gsm8k" and gold_single:
         return False, "numeric"
+    if _set_and_tuple(pred, gold):
+        return False, "set_vs_tuple"
     return _symbolic(pred, gold, query), "symbolic"

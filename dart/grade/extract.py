@@ -72,17 +72,32 @@ def _box_content(text: str, start: int, command: str) -> str | None:
     return token.group(0) if token else None
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last complete ``\\boxed``/``\\fbox`` in text."""
+def _cut_off(text: str, start: int, command: str) -> bool:
+    """Whether the box command at start is cut off: its brace never closes, or it ends
+    the text (``... so \\boxed{7``): the final answer was never finished."""
+    rest = text[start + len(command) :].lstrip(" \t")
+    return not rest or rest[0] == "{"
+
+
+def _last_box(text: str) -> tuple[str | None, bool]:
+    """(content of the last box command, whether that last one is cut off)."""
     end = len(text)
     while True:
         start, command = max((text.rfind(c, 0, end), c) for c in _BOX_COMMANDS)
         if start < 0:
-            return None
+            return None, False
         content = _box_content(text, start, command)
         if content is not None:
-            return content
+            return content, False
+        if _cut_off(text, start, command):
+            return None, True
         end = start
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed``/``\\fbox`` in text; None when there is none, or
+    when the last one is cut off (an earlier box is not the final answer then)."""
+    return _last_box(text)[0]
 
 
 def _clean(answer: str) -> str:
@@ -108,7 +123,9 @@ def _answer_is(text: str) -> str | None:
 
 def extract_answer(text: str, *, lenient: bool = False) -> Extraction | None:
     """The final answer of a response, or None when it states none."""
-    boxed = last_boxed(text)
+    boxed, cut_off = _last_box(text)
+    if cut_off:
+        return None  # the final answer was cut off: no answer, whatever came before
     if boxed is not None and boxed.strip():
         return Extraction(_clean(boxed), "boxed")
     gsm = None

@@ -25,7 +25,9 @@ _DEGREES = re.compile(
 )
 _PERCENT = re.compile(r"\s*(?:\\%|%|\\text\{\s*percent\s*\}|\s+percent$)")
 _CURRENCY = re.compile(r"\\\$|\$|\\text\{\s*dollars?\s*\}|\s+dollars?$|USD|€|£|\\euro")
-_THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d{3})")
+# Thousands groups as TeX writes them: ``1{,}234``, ``10,\!000`` (MATH's references),
+# ``1\,000`` (a thin space); rewritten to ``1,234`` before spacing commands are dropped.
+_THOUSANDS_TEX = re.compile(r"(?<=\d)(?:\{,\}|,\\!|,?\\,)(?=\d{3}(?!\d))")
 _ASSIGNMENT = re.compile(r"^\s*(?:\\text\{)?[A-Za-z](?:_\{?\w+\}?)?\}?\s*=\s*([^=]+)$")
 _UNIT_TEXT = re.compile(
     r"^(-?[\d.,]+(?:\\frac\{\d+\}\{\d+\})?)\s*\\text\{\s*[A-Za-z][A-Za-z .^/]*\}$"
@@ -60,8 +62,8 @@ def _strip_units(text: str) -> str:
 
 def normalize(answer: str, *, keep_assignment: bool = False) -> Answer:
     """Normalise one answer string (see the module docstring)."""
-    text = _strip_presentation(answer.strip().strip("$").strip())
-    text = _THOUSANDS_BRACED.sub(r"\1,\2", text)
+    text = _THOUSANDS_TEX.sub(",", answer.strip().strip("$").strip())
+    text = _strip_presentation(text)
     degrees = bool(_DEGREES.search(text))
     text = _DEGREES.sub("", text)
     percent = bool(_PERCENT.search(text))

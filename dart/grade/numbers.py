@@ -3,7 +3,8 @@
 Integers (with ``1,234`` thousands separators where allowed), decimals, ``a/b``,
 ``\\frac{a}{b}``, and scientific notation (``1.5e3``, ``1.5\\times10^{3}``) become exact
 fractions; comparison is exact, except that a decimal may stand for a fraction that has
-no finite decimal when it is that fraction correctly rounded to 3 or more places.
+no finite decimal when it is that fraction correctly rounded to 6 or more places
+(``0.333333`` = 1/3, as math-verify's 6-place rounding has it; ``0.333`` is a near miss).
 
     python -c "from dart.grade.numbers import read_number; print(read_number('-\\\\frac{3}{4}'))"
 """
@@ -25,6 +26,7 @@ _SCI = re.compile(
     rf"([-+]?)({_DEC}|{_INT})\s*(?:[eE]\s*([-+]?\d+)|(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*\{{?\s*([-+]?\d+)\s*\}}?)"
 )
 MAX_EXPONENT = 400
+MIN_ROUNDED_PLACES = 6  # a decimal this long may stand for a non-terminating fraction
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ def _finite_decimal(value: Fraction) -> bool:
 
 
 def _rounds_to(approx: Number, exact: Number) -> bool:
-    """A decimal with >= 3 places equals a non-terminating fraction it correctly rounds."""
-    if approx.places is None or approx.places < 3 or _finite_decimal(exact.value):
+    """A decimal with >= 6 places equals a non-terminating fraction it correctly rounds."""
+    if approx.places is None or approx.places < MIN_ROUNDED_PLACES:
+        return False
+    if _finite_decimal(exact.value):
         return False
     return abs(approx.value - exact.value) <= Fraction(1, 2 * 10**approx.places)
 

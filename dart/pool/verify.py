@@ -33,16 +33,30 @@ NEEDED = ("sample_id", "response", "gold", "finish_reason")
 
 
 def verify_frame(
-    generated: pl.DataFrame, *, workers: int | None, timeout: float, memory_mb: int
+    generated: pl.DataFrame,
+    *,
+    workers: int | None,
+    timeout: float,
+    memory_mb: int,
+    queries: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Grade every row of a generation shard; return the verified frame and verdict counts."""
+    """Grade every row of a generation shard; return the verified frame and verdict counts.
+
+    With ``queries`` (query_id, query) the grader sees each question too, which some rules
+    need (a percent equals its number only when the question asks for a percent).
+    """
     missing = [c for c in NEEDED if c not in generated.columns]
     if missing:
         raise DartError(f"generation shard lacks column(s) {', '.join(missing)}")
-    inputs = ["response", "gold", "finish_reason"] + (
-        ["kind"] if "kind" in generated.columns else []
-    )
-    rows = generated.select(inputs).iter_rows(named=True)
+    inputs = ["response", "gold", "finish_reason"]
+    inputs += ["kind"] if "kind" in generated.columns else []
+    frame = generated.select(inputs)
+    if queries is not None and "query_id" in generated.columns:
+        question = generated.select("query_id").join(
+            queries.select("query_id", "query"), on="query_id", how="left", maintain_order="left"
+        )
+        frame = frame.with_columns(question["query"])
+    rows = frame.iter_rows(named=True)
     graded = {name: [] for name in GRADE_COLUMNS}
     counts: collections.Counter[str] = collections.Counter()
     for row in grade_rows(rows, workers=workers, timeout=timeout, memory_mb=memory_mb):
@@ -58,6 +72,7 @@ def verify_frame(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("generated", help="a generation shard (parquet)")
     parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
+    parser.add_argument("--queries", nargs="*", default=[], help="queries parquet (question text)")
     parser.add_argument(
         "--workers", type=int, default=None, help="grader processes (default: all cores)"
     )
@@ -73,10 +88,20 @@ def run(args: argparse.Namespace) -> int:
         generated = pl.read_parquet(source)
     except (pl.exceptions.ComputeError, OSError) as exc:
         raise DartError(f"{source}: unreadable generation shard: {exc}") from None
+    queries = None
+    if args.queries:
+        queries = pl.concat(
+            [pl.read_parquet(p, columns=["query_id", "query"]) for p in args.queries]
+        )
+        queries = queries.unique("query_id", keep="first", maintain_order=True)
     started = time.perf_counter()
     try:
         verified, counts = verify_frame(
-            generated, workers=args.workers, timeout=args.timeout, memory_mb=args.memory_mb
+            generated,
+            workers=args.workers,
+            timeout=args.timeout,
+            memory_mb=args.memory_mb,
+            queries=queries,
         )
     except DartError as exc:
         raise DartError(f"{source}: {exc}") from None
@@ -86,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         step="verify",
         params={**params, "grader_version": GRADER_VERSION},
-        inputs=[source],
+        inputs=[source, *args.queries],
         rows=verified.height,
         extra={"verdicts": counts},
     )

@@ -8,10 +8,10 @@ Each label is the verdict a careful human grader would give. Used by the tests a
 
 from __future__ import annotations
 
-C, W, N = "correct", "wrong", "no_answer"
+C, W, N, T = "correct", "wrong", "no_answer", "truncated"
 PERCENT_Q = "What percent of the students passed?"
 
-# (extracted answer as the model writes it, gold, label[, query[, kind]])
+# (extracted answer as the model writes it, gold, label[, query[, kind[, finish_reason]]])
 CATEGORIES: dict[str, list[tuple]] = {
     "integers": [
         ("42", "42", C),
@@ -39,6 +39,12 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("0", "-0", C),
         ("10", "100", W),
         ("2", "-2", W),
+        ("10,\\!000", "10000", C),
+        ("10000", "10,\\!000", C),
+        ("1\\,000", "1000", C),
+        ("1,\\!234,\\!567", "1234567", C),
+        ("\\$1,\\!234", "1234", C),
+        ("10,\\!001", "10,\\!000", W),
     ],
     "fractions": [
         ("0.5", "\\frac{1}{2}", C),
@@ -50,10 +56,10 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("\\frac{-1}{4}", "-\\frac{1}{4}", C),
         ("\\frac{2}{4}", "\\frac{1}{2}", C),
         ("0.333333", "\\frac{1}{3}", C),
-        ("0.333", "\\frac{1}{3}", C),
+        ("0.333", "\\frac{1}{3}", W),
         ("0.33", "\\frac{1}{3}", W),
         ("0.3", "\\frac{1}{3}", W),
-        ("0.667", "\\frac{2}{3}", C),
+        ("0.667", "\\frac{2}{3}", W),
         ("0.666", "\\frac{2}{3}", W),
         ("\\frac{1}{3}", "\\frac{1}{2}", W),
         ("\\frac{3}{2}", "\\frac{2}{3}", W),
@@ -66,6 +72,13 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("\\frac{a}{b}", "\\frac{a}{b}", C),
         ("\\frac{1}{2}", "-\\frac{1}{2}", W),
         ("\\frac{6}{3}", "2", C),
+        ("0.666667", "\\frac{2}{3}", C),
+        ("0.3333", "\\frac13", W),
+        ("0.142857", "\\frac{1}{7}", C),
+        ("\\dfrac{-1}{2}", "-\\frac12", C),
+        ("-\\dfrac{1}{2}", "\\frac{-1}{2}", C),
+        ("\\frac{1}{-2}", "-\\frac{1}{2}", C),
+        ("2^{-1}", "\\frac12", C),
     ],
     "radicals": [
         ("2\\sqrt{2}", "\\sqrt{8}", C),
@@ -83,6 +96,11 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("\\sqrt[3]{8}", "2", C),
         ("\\sqrt[3]{9}", "3", W),
         ("6\\sqrt{2}", "6\\sqrt{3}", W),
+        ("\\sqrt2", "\\sqrt{2}", C),
+        ("3\\sqrt2", "\\sqrt{18}", C),
+        ("2\\sqrt{3}", "\\sqrt{6}", W),
+        ("\\frac{1}{\\sqrt2}", "\\frac{\\sqrt{2}}{2}", C),
+        ("\\dfrac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}2", C),
     ],
     "pi": [
         ("2\\pi", "2\\pi", C),
@@ -114,6 +132,11 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("1e-3", "0.01", W),
         ("4.5\\times 10^{2}", "450", C),
         ("4.5\\times 10^{2}", "45", W),
+        ("1.5\\times10^{3}", "15000", W),
+        ("1.5 \\times 10^3", "1500", C),
+        ("2 \\times 10^{-3}", "0.002", C),
+        ("10^{3}", "1000", C),
+        ("6.0 \\times 10^{23}", "6\\times10^{23}", C),
     ],
     "percent": [
         ("50\\%", "50", C, PERCENT_Q),
@@ -134,6 +157,10 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("20\\%", "20", W),
         ("0.2", "20", W, PERCENT_Q),
         ("75\\%", "75", C, "What percentage of the area is shaded?"),
+        ("12.5\\%", "\\frac{1}{8}", C),
+        ("12.5", "12.5\\%", W),
+        ("12.5", "12.5\\%", C, PERCENT_Q),
+        ("0.125", "12.5", W, PERCENT_Q),
     ],
     "degrees": [
         ("30^\\circ", "30", C),
@@ -146,6 +173,10 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("45\\text{ degrees}", "45", C),
         ("135^\\circ", "45^\\circ", W),
         ("90^\\circ", "90", C),
+        ("45^\\circ.", "45", C),
+        ("90^{\\circ}", "90^\\circ", C),
+        ("36^\\circ", "72^\\circ", W),
+        ("120", "120^{\\circ}", C),
     ],
     "units_text": [
         ("5 \\text{ cm}", "5", C),
@@ -163,6 +194,11 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("48 \\mbox{ feet}", "48", C),
         ("24\\text{ units}", "42", W),
         ("\\textbf{7}", "7", C),
+        ("5\\,\\text{cm}", "5", C),
+        ("12\\text{ cm}^2", "12", C),
+        ("6 \\text{ cm}", "5", W),
+        ("\\frac{9}{2}\\text{ units}", "\\frac92", C),
+        ("3\\pi \\text{ cm}^2", "3\\pi", C),
     ],
     "equations": [
         ("x = 3", "3", C),
@@ -197,6 +233,11 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("(-\\infty,-1]\\cup[1,\\infty)", "(-\\infty,-1]\\cup[1,\\infty)", C),
         ("(-\\infty,-1)\\cup[1,\\infty)", "(-\\infty,-1]\\cup[1,\\infty)", W),
         ("(-5, 5)", "(-5, 6)", W),
+        ("\\left[ -1, 3 \\right)", "[-1,3)", C),
+        ("(-\\infty, 2]", "(-\\infty,2]", C),
+        ("(-\\infty, 2)", "(-\\infty,2]", W),
+        ("[2, +\\infty)", "[2,\\infty)", C),
+        ("(-\\infty, -3) \\cup (-3, \\infty)", "(-\\infty,-3)\\cup(-3,\\infty)", C),
     ],
     "sets_tuples": [
         ("\\{1, 2, 3\\}", "\\{3, 2, 1\\}", C),
@@ -219,6 +260,13 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("(0, 1)", "(1, 0)", W),
         ("\\{0\\}", "\\{0, 1\\}", W),
         ("1, -2, 3", "3, 1, -2", C),
+        ("\\left( 1, -\\dfrac{1}{2} \\right)", "\\left(1,-\\frac{1}{2}\\right)", C),
+        ("\\left( -\\dfrac{1}{2}, 1 \\right)", "(1,-\\frac12)", W),
+        ("\\{1,2\\}", "1, 2", C),
+        ("\\{1, 2\\}", "(1, 2)", W),
+        ("(2, 1)", "\\{1, 2\\}", W),
+        ("\\pm 2", "-2, 2", C),
+        ("x = 1 \\text{ or } x = -1", "-1, 1", C),
     ],
     "matrices": [
         ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", C),
@@ -263,6 +311,14 @@ CATEGORIES: dict[str, list[tuple]] = {
             "\\begin{pmatrix}2&0\\\\0&3\\end{pmatrix}",
             W,
         ),
+        ("\\begin{pmatrix} 3 \\\\ -1 \\end{pmatrix}", "\\begin{pmatrix}3\\\\-1\\end{pmatrix}", C),
+        ("\\begin{pmatrix} -3 \\\\ 1 \\end{pmatrix}", "\\begin{pmatrix}3\\\\-1\\end{pmatrix}", W),
+        (
+            "\\begin{pmatrix} \\dfrac{1}{2} & 0 \\\\ 0 & 1 \\end{pmatrix}",
+            "\\begin{pmatrix}1/2&0\\\\0&1\\end{pmatrix}",
+            C,
+        ),
+        ("\\begin{pmatrix} 1 & 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", W),
     ],
     "symbolic": [
         ("2(x+1)", "2x+2", C),
@@ -305,6 +361,9 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("\\text{no}", "\\text{yes}", W),
         ("\\text{TRUE}", "\\text{True}", C),
         ("\\text{False}", "false", C),
+        ("\\textbf{No}", "no", C),
+        ("\\text{Yes}", "\\text{No}", W),
+        ("\\text{no}", "0", W),
     ],
     "decimals": [
         ("0.50", "0.5", C),
@@ -371,7 +430,7 @@ RESPONSES: list[tuple] = [
     ("Answer unknown", "B", N, None, "multiple_choice"),
     ("The answer is \\boxed{(E) 12}", "E", C, None, "multiple_choice"),
     ("Truncated \\boxed{12", "12", N),
-    ("Two answers \\boxed{6} and a broken \\boxed{7", "6", C),
+    ("Two answers \\boxed{6} and a broken \\boxed{7", "6", N),
     ("\\boxed{}", "0", N),
     ("so the answer is $\\boxed{x=5}$", "5", C),
     ("Solution: ... $\\boxed{50\\%}$", "50", C, PERCENT_Q),
@@ -398,6 +457,79 @@ RESPONSES: list[tuple] = [
     ("$\\boxed{\\{-1, 1\\}}$", "1, -1", C),
     ("\\boxed{(1,2)}", "(2,1)", W),
     ("\\boxed{ 7 }", "7", C),
+    # Realistic chain-of-thought endings: intermediate boxed and numeric values.
+    (
+        "Step 1: $3x = 12$, so $x = \\boxed{4}$.\nStep 2: then $y = x + 6 = \\boxed{10}$.\n"
+        "Therefore, the final answer is $\\boxed{10}$. I hope it is correct.",
+        "10",
+        C,
+    ),
+    (
+        "Step 1: $3x = 12$, so $x = \\boxed{4}$.\nStep 2: then $y = x + 6 = 10$.\n"
+        "Therefore, the final answer is $\\boxed{10}$.",
+        "4",
+        W,
+    ),
+    (
+        "The sum is $\\boxed{7}$. Wait, I forgot the last term: $7 + 1 = 8$.\n"
+        "So the answer is $\\boxed{8}$.",
+        "8",
+        C,
+    ),
+    (
+        "The area is $\\frac{1}{2} \\cdot 6 \\cdot 4 = 12$ square units, and the perimeter\n"
+        "is $6 + 4 + \\sqrt{52} = 10 + 2\\sqrt{13}$.\n\\[\\boxed{10 + 2\\sqrt{13}}\\]",
+        "10+\\sqrt{52}",
+        C,
+    ),
+    (
+        "Since $\\cos\\theta = \\frac{1}{2}$ and $\\theta$ is acute, $\\theta = 60^\\circ$, so the\n"
+        "other angle is $180^\\circ - 60^\\circ - 90^\\circ = \\boxed{30^\\circ}$.",
+        "30",
+        C,
+    ),
+    (
+        "Squaring gives $x^2 = 4$, so $x = \\pm 2$; but $x > 0$, hence $x = \\boxed{2}$.",
+        "-2",
+        W,
+    ),
+    (
+        "Checking each option, only (C) works.\n\nThe answer is $\\boxed{\\text{(C)}}$.",
+        "\\text{(C)}",
+        C,
+    ),
+    ("Only (C) works, so $\\boxed{C}$.", "\\text{(C)}", C),
+    ("Only (D) works, so $\\boxed{\\text{(D)}}$.", "\\text{(C)}", W),
+    ("So $\\boxed{\\textbf{(C)}\\ 12}$", "\\text{(C)}", C),
+    ("The sum is $\\boxed{5}$ and the product is $\\boxed{6}$. Hence \\boxed{(5, 6)}.", "(5,6)", C),
+    ("She earns 12 * 100 = 1200, plus 34 = 1234.\n#### 1,234", "1234", C, None, "gsm8k"),
+    ("He buys 3 * 4 = 12 eggs, then 12 + 5 = 17 eggs.\n#### 17", "12", W, None, "gsm8k"),
+    ("The price is 1.234 thousand.\n#### 1.234", "1234", W, None, "gsm8k"),
+    ("Total: 1000 + 234.50 = 1234.50\n#### $1,234.50", "1234.5", C, None, "gsm8k"),
+    ("The temperature drops 5 degrees below zero.\n#### -5", "-5", C, None, "gsm8k"),
+    (
+        "He has 3 boxes of 6, that is 18, and sells them for 1,234.\nThe answer is 1,234.",
+        "1234",
+        C,
+        None,
+        "gsm8k",
+    ),
+    ("So she pays 18 dollars.\nThe final answer is 18 dollars.", "18", C, None, "gsm8k"),
+    (
+        "Natalia sold 24 + 48 = 72 clips.\n#### 72",
+        "Natalia sold 48/2 = 24 clips.\n#### 72",
+        C,
+        None,
+        "gsm8k",
+    ),
+    ("\\boxed{10000}", "So the answer is $\\boxed{10,\\!000}$.", C),
+    # A final box that never closes: the answer was cut off, an earlier box is not it.
+    ("Two answers \\boxed{6} and a broken \\boxed{7", "7", N),
+    ("So the answer is \\boxed{\\frac{1}{2}", "\\frac12", N),
+    # Truncated by the length limit: never graded, however right the text looks.
+    ("Step 1: $2+2=4$.\nSo the answer is $\\boxed{4}$.", "4", T, None, None, "length"),
+    ("Step 1: $2+2=4$.\nStep 2: so the answer", "4", T, None, None, "max_tokens"),
+    ("Step 1: $2+2=4$.\nSo the answer is $\\boxed{4}$.", "4", C, None, None, "stop"),
 ]
 
 
@@ -412,7 +544,8 @@ def _render(answer: str, index: int) -> str:
 
 
 def suite() -> list[dict]:
-    """All labelled cases as rows: response, gold, label, category, optional query/kind."""
+    """All labelled cases as rows: response, gold, label, category, optional query, kind
+    and finish_reason."""
     rows = []
     for category, cases in CATEGORIES.items():
         for index, (answer, gold, label, *rest) in enumerate(cases):
@@ -426,6 +559,8 @@ def _row(response: str, gold: str, label: str, category: str, rest: list) -> dic
     row = {"response": response, "gold": gold, "label": label, "category": category}
     if rest and rest[0]:
         row["query"] = rest[0]
-    if len(rest) > 1:
+    if len(rest) > 1 and rest[1]:
         row["kind"] = rest[1]
+    if len(rest) > 2:
+        row["finish_reason"] = rest[2]
     return row

@@ -22,7 +22,9 @@ from dart.grade.extract import (
         ("\\boxed 5 apples", "5"),
         ("\\fbox{7}", "7"),
         ("\\boxed{3} and \\fbox{4}", "4"),
-        ("\\boxed{6} then \\boxed{7", "6"),
+        ("\\boxed{6} then \\boxed{7", None),
+        ("\\boxedx{6} then", None),
+        ("\\boxed{6} then \\boxedx", "6"),
         ("no box", None),
     ],
 )

@@ -97,3 +97,20 @@ def test_pool_summary(run_dart, tmp_path):
     assert summary["trials"] == 10 and summary["correct"] == 3 and summary["tokens"] == 110
     assert summary["complete"] and summary["exhausted"] == ["q"]
     assert [r["round"] for r in summary["rounds"]] == [0, 1]
+
+
+def test_verify_passes_the_question_to_the_grader():
+    generated = pl.DataFrame(
+        {
+            "query_id": ["p", "n"],
+            "sample_id": ["p-00000", "n-00000"],
+            "gold": ["20", "20"],
+            "response": ["\\boxed{20\\%}", "\\boxed{20\\%}"],
+            "finish_reason": ["stop", "stop"],
+        }
+    )
+    queries = pl.DataFrame(
+        {"query_id": ["n", "p"], "query": ["How many apples?", "What percent of the class passed?"]}
+    )
+    verified, _ = verify_frame(generated, workers=1, timeout=5, memory_mb=2048, queries=queries)
+    assert verified["verdict"].to_list() == ["correct", "wrong"]
