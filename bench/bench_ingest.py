@@ -54,7 +54,9 @@ def gsm8k_rows(rng: random.Random):
 def run(args: list[str]) -> tuple[float, float]:
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-m", "dart.cli", "queries", *args], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dart.cli", "queries", *args], capture_output=True, text=True
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)

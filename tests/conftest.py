@@ -54,3 +54,54 @@ def smollm2_folder(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("models") / "smollm2"
     materialise("embedded:smollm2", out)
     return out
+
+
+BOXED = tuple(f"\\boxed{{{d}}}" for d in range(10))
+
+
+def build_boxing_model(path: Path, seed: int = 0) -> Path:
+    """A random two-layer Llama that often writes ``\\boxed{d}`` and often stops.
+
+    Its vocabulary is printable characters plus ten whole-word tokens ``\\boxed{0}`` ..
+    ``\\boxed{9}``. Every embedding carries a constant component that the output layer
+    maps onto those ten tokens and EOS, so a sampled response usually ends (``stop``)
+    after a few boxed digits: a uniformly random digit answer, right about one time in
+    ten for a one-digit reference. Real tokenizer, real model, real sampling: the pool
+    gets a mix of correct, wrong and truncated responses without any trained weights.
+    """
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from dart.engines.tiny import build_tokenizer
+
+    tokenizer = build_tokenizer()
+    tokenizer.add_tokens(list(BOXED))
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    boxed_ids = tokenizer.convert_tokens_to_ids(list(BOXED))
+    with torch.no_grad():
+        model.model.embed_tokens.weight[:, 0] = 1.0
+        model.lm_head.weight[:, 0] = 0.0
+        model.lm_head.weight[boxed_ids, 0] = 0.5
+        model.lm_head.weight[tokenizer.eos_token_id, 0] = 0.55
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def boxing_model(tmp_path_factory) -> Path:
+    return build_boxing_model(tmp_path_factory.mktemp("models") / "boxing")

@@ -20,7 +20,7 @@ import polars as pl
 
 from dart.errors import DartError
 from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION, grade_rows
-from dart.provenance import write_parquet_atomic, write_record
+from dart.provenance import read_record, write_parquet_atomic, write_record
 
 log = logging.getLogger(__name__)
 GRADE_COLUMNS = {
@@ -69,6 +69,20 @@ def verify_frame(
     return verified, dict(sorted(counts.items()))
 
 
+def with_engine_seconds(generated: pl.DataFrame, source: Path) -> pl.DataFrame:
+    """Add ``gen_seconds``: the shard's engine time (from its provenance record) apportioned
+    to rows by generated tokens. Kept out of the generation shard itself, whose bytes must
+    not depend on timing; an estimate per row, exact per shard."""
+    if "gen_seconds" in generated.columns:
+        return generated
+    record = read_record(source) or {}
+    seconds = float(((record.get("extra") or {}).get("timing") or {}).get("seconds") or 0.0)
+    tokens = generated["completion_tokens"].sum() if "completion_tokens" in generated.columns else 0
+    if not tokens:
+        return generated.with_columns(gen_seconds=pl.lit(0.0))
+    return generated.with_columns(gen_seconds=pl.col("completion_tokens") * (seconds / tokens))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("generated", help="a generation shard (parquet)")
     parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
@@ -94,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             [pl.read_parquet(p, columns=["query_id", "query"]) for p in args.queries]
         )
         queries = queries.unique("query_id", keep="first", maintain_order=True)
+    generated = with_engine_seconds(generated, source)
     started = time.perf_counter()
     try:
         verified, counts = verify_frame(
