@@ -108,10 +108,14 @@ def plan_summary(synth, round_):
 
 def tally_inputs(wildcards):
     summary = plan_summary(wildcards.synth, wildcards.round)
-    shards = range(config["synth"][wildcards.synth]["shards"]) if summary["trials"] else []
+    shards = (
+        range(config["synth"][wildcards.synth]["shards"]) if summary["trials"] else []
+    )
     return {
         "previous": previous_tally(wildcards),
-        "verified": [f"{round_dir(wildcards)}/verified/shard{s}.parquet" for s in shards],
+        "verified": [
+            f"{round_dir(wildcards)}/verified/shard{s}.parquet" for s in shards
+        ],
         "queries": synth_queries(wildcards.synth),
     }
 
@@ -123,7 +127,9 @@ def pool_still_needed(synth, tally_path):
     from dart.pool.planner import still_needed
     from dart.recipes import recipes_from_config
 
-    queries = pl.concat([pl.read_parquet(p) for p in synth_queries(synth)], how="diagonal_relaxed")
+    queries = pl.concat(
+        [pl.read_parquet(p) for p in synth_queries(synth)], how="diagonal_relaxed"
+    )
     tally = pl.read_parquet(tally_path) if tally_path else None
     recipes = recipes_from_config(pool_recipes(synth))
     return still_needed(queries, tally, recipes, config["synth"][synth]["cap"])
@@ -167,7 +173,9 @@ def dataset_inputs(wildcards):
     for r in pool_rounds(synth):
         if plan_summary(synth, r)["trials"]:
             shards = config["synth"][synth]["shards"]
-            verified += [f"{base}/round{r}/verified/shard{s}.parquet" for s in range(shards)]
+            verified += [
+                f"{base}/round{r}/verified/shard{s}.parquet" for s in range(shards)
+            ]
     return {
         "queries": synth_queries(synth),
         "pool": f"{base}/pool.json",

@@ -13,18 +13,18 @@ rule dataset:
         card=f"{RESULTS}/datasets/{{dataset}}/README.md",
         stats=f"{RESULTS}/datasets/{{dataset}}/stats.json",
         plots=directory(f"{RESULTS}/datasets/{{dataset}}/plots"),
-    params:
-        recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
-        cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
-    resources:
-        mem_mb=8000,
-        runtime=60,
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/datasets/{dataset}.log",
     benchmark:
         "benchmarks/datasets/{dataset}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
+        cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
     shell:
         "dart --rule dataset --wildcards dataset={wildcards.dataset}"
         " assemble --queries {input.queries:q} --verified {input.verified:q}"

@@ -8,10 +8,10 @@ rule model:
     output:
         folder=directory(f"{DATA}/models/{{model}}"),
         record=f"{DATA}/models/{{model}}.prov.json",
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/models/{model}.log",
+    conda:
+        "../envs/cpu.yaml"
     resources:
         mem_mb=8000,
         runtime=60,

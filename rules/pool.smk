@@ -12,12 +12,12 @@ rule pool_recipes:
     """Write the recipes a pool serves (read by the planner as an ancient input)."""
     output:
         f"{POOL}/{{synth}}/recipes.json",
-    params:
-        recipes=lambda w: json.dumps(pool_recipes(w.synth), sort_keys=True),
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/pool/{synth}/recipes.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        recipes=lambda w: json.dumps(pool_recipes(w.synth), sort_keys=True),
     shell:
         "dart --rule pool_recipes --wildcards synth={wildcards.synth}"
         " recipes {params.recipes:q} -o {output:q} > {log:q} 2>&1"
@@ -32,6 +32,10 @@ checkpoint plan:
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
         summary=f"{POOL}/{{synth}}/round{{round}}/plan.json",
+    log:
+        "logs/pool/{synth}/round{round}/plan.log",
+    conda:
+        "../envs/cpu.yaml"
     params:
         seed=config["seed"],
         cap=lambda w: config["synth"][w.synth]["cap"],
@@ -39,10 +43,6 @@ checkpoint plan:
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
         tally=lambda w, input: f"--tally {input.tally}" if input.tally else "",
-    conda:
-        "../envs/cpu.yaml"
-    log:
-        "logs/pool/{synth}/round{round}/plan.log",
     shell:
         "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
         " plan --queries {input.queries:q} {params.tally} --recipes {input.recipes:q}"
@@ -60,23 +60,27 @@ rule generate:
         model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
     output:
         f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
-    params:
-        engine=lambda w: config["synth"][w.synth]["engine"],
-        template=lambda w: config["synth"][w.synth]["template"],
-        sampling=lambda w: json.dumps(config["synth"][w.synth]["sampling"], sort_keys=True),
-        options=lambda w: json.dumps(config["synth"][w.synth]["engine_options"], sort_keys=True),
-        chunk_size=lambda w: config["synth"][w.synth]["chunk_size"],
+    log:
+        "logs/pool/{synth}/round{round}/generate{shard}.log",
+    benchmark:
+        "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
+    conda:
+        lambda w: engine_env(w.synth)
     threads: 2
     resources:
         mem_mb=6000,
         runtime=240,
         gpu=lambda w: synth_gpus(w.synth),
-    conda:
-        lambda w: engine_env(w.synth)
-    log:
-        "logs/pool/{synth}/round{round}/generate{shard}.log",
-    benchmark:
-        "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
+    params:
+        engine=lambda w: config["synth"][w.synth]["engine"],
+        template=lambda w: config["synth"][w.synth]["template"],
+        sampling=lambda w: json.dumps(
+            config["synth"][w.synth]["sampling"], sort_keys=True
+        ),
+        options=lambda w: json.dumps(
+            config["synth"][w.synth]["engine_options"], sort_keys=True
+        ),
+        chunk_size=lambda w: config["synth"][w.synth]["chunk_size"],
     shell:
         "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
@@ -93,19 +97,19 @@ rule verify:
         queries=lambda w: synth_queries(w.synth),
     output:
         f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
-    params:
-        timeout=config["grader"]["timeout"],
-        memory_mb=config["grader"]["memory_mb"],
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=120,
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/pool/{synth}/round{round}/verify{shard}.log",
     benchmark:
         "benchmarks/pool/{synth}/round{round}/verify{shard}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        timeout=config["grader"]["timeout"],
+        memory_mb=config["grader"]["memory_mb"],
     shell:
         "dart --rule verify --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " verify {input.generated:q} --queries {input.queries:q} -o {output:q}"
@@ -119,12 +123,14 @@ rule tally:
         unpack(tally_inputs),
     output:
         f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
-    params:
-        previous=lambda w, input: f"--previous {input.previous}" if input.previous else "",
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/pool/{synth}/round{round}/tally.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        previous=lambda w, input: (
+            f"--previous {input.previous}" if input.previous else ""
+        ),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
@@ -137,10 +143,10 @@ rule pool:
         unpack(pool_inputs),
     output:
         f"{POOL}/{{synth}}/pool.json",
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/pool/{synth}/pool.log",
+    conda:
+        "../envs/cpu.yaml"
     shell:
         "dart --rule pool --wildcards synth={wildcards.synth}"
         " pool --plans {input.plans:q} --tally {input.tally:q} -o {output:q} > {log:q} 2>&1"

@@ -12,10 +12,10 @@ rule queries:
         table=f"{DATA}/queries/{{source}}.parquet",
         record=f"{DATA}/queries/{{source}}.parquet.prov.json",
         stats=f"{DATA}/queries/{{source}}.stats.json",
-    conda:
-        "../envs/cpu.yaml"
     log:
         "logs/queries/{source}.log",
+    conda:
+        "../envs/cpu.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
