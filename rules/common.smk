@@ -1,10 +1,13 @@
 """Helpers shared by the rules: paths, input functions and the run's merged config.
 
-Reads: the validated config. Writes: results/config.yaml (merged config of each run).
+Reads: the validated config. Writes: results/config.yaml (merged config of each run) and
+results/pool/{synth}/recipes.json (each pool's recipes, rewritten only when they change).
 """
 
 import json
 from pathlib import Path
+
+from snakemake.logging import logger
 
 from dart.config import write_merged
 
@@ -75,6 +78,36 @@ def pool_recipes(synth):
         for name, cfg in config["datasets"].items()
         if cfg["synth"] == synth
     }
+
+
+def sync_pool_recipes():
+    """Keep each pool's recipes.json in step with the config (rewritten only on change)."""
+    from dart.pool.recipes_cli import sync_recipes
+
+    for synth in config["synth"]:
+        recipes = pool_recipes(synth)
+        if recipes:
+            sync_recipes(recipes, f"{POOL}/{synth}/recipes.json")
+
+
+def warn_if_reopened(synth):
+    """Warn when a finished pool's recipes now need more trials than it holds.
+
+    Snakemake does not look past a checkpoint for a job whose outputs exist, so the new
+    rounds are planned only when the datasets are forced: say so, with the command.
+    """
+    summary = Path(f"{POOL}/{synth}/pool.json")
+    if not summary.exists() or not pool_recipes(synth):
+        return
+    rounds = json.loads(summary.read_text())["rounds"]
+    full = [r["round"] for r in rounds if r["trials"]]
+    if rounds[-1]["round"] >= config["synth"][synth]["max_rounds"] or not full:
+        return
+    if pool_still_needed(synth, f"{POOL}/{synth}/round{full[-1]}/tally.parquet"):
+        logger.warning(
+            f"pool {synth}: the datasets now ask for more trials than the finished pool "
+            "holds. Grow it with `snakemake --forcerun dataset` (finished rounds are kept)."
+        )
 
 
 def synth_gpus(synth):
@@ -166,21 +199,50 @@ def pool_inputs(wildcards):
     }
 
 
-def dataset_inputs(wildcards):
+def dataset_verified(wildcards):
+    """Every verified shard of the dataset's pool, round by round."""
     synth = config["datasets"][wildcards.dataset]["synth"]
-    base = f"{POOL}/{synth}"
+    shards = config["synth"][synth]["shards"]
     verified = []
     for r in pool_rounds(synth):
         if plan_summary(synth, r)["trials"]:
-            shards = config["synth"][synth]["shards"]
             verified += [
-                f"{base}/round{r}/verified/shard{s}.parquet" for s in range(shards)
+                f"{POOL}/{synth}/round{r}/verified/shard{s}.parquet"
+                for s in range(shards)
             ]
+    return verified
+
+
+def dataset_inputs(wildcards):
+    synth = config["datasets"][wildcards.dataset]["synth"]
     return {
         "queries": synth_queries(synth),
-        "pool": f"{base}/pool.json",
-        "verified": verified,
+        "pool": f"{POOL}/{synth}/pool.json",
+        "verified": dataset_verified(wildcards),
     }
+
+
+def quoted(paths):
+    """Paths as one shell-quoted string."""
+    import shlex
+
+    return " ".join(shlex.quote(p) for p in paths)
+
+
+def dataset_verified_args(wildcards):
+    """The shell's --verified list; a placeholder while a round's plan is pending (a dry
+    run formats commands before Snakemake re-evaluates the job with its real inputs)."""
+    from snakemake.exceptions import IncompleteCheckpointException
+
+    try:
+        return quoted(dataset_verified(wildcards))
+    except IncompleteCheckpointException:
+        return "<pending: rounds still to be planned>"
+
+
+sync_pool_recipes()
+for _synth in config["synth"]:
+    warn_if_reopened(_synth)
 
 
 onstart:

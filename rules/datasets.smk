@@ -23,11 +23,13 @@ rule dataset:
         mem_mb=8000,
         runtime=60,
     params:
+        queries=lambda w: quoted(synth_queries(config["datasets"][w.dataset]["synth"])),
+        verified=dataset_verified_args,
         recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
     shell:
         "dart --rule dataset --wildcards dataset={wildcards.dataset}"
-        " assemble --queries {input.queries:q} --verified {input.verified:q}"
+        " assemble --queries {params.queries} --verified {params.verified}"
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
         " --plots {output.plots:q} > {log:q} 2>&1"

@@ -1,26 +1,12 @@
 """Stage 2, the sampling pool of each synthesis setup `{synth}`, in rounds.
 
-Reads: data/queries/*.parquet, data/models/{model}/, the recipes of the datasets that use
-the pool. Writes, per round r under results/pool/{synth}/round{r}/: plan.parquet and
+Reads: data/queries/*.parquet, data/models/{model}/, results/pool/{synth}/recipes.json
+(the recipes of the datasets that use the pool; common.smk keeps it in step with the
+config). Writes, per round r under results/pool/{synth}/round{r}/: plan.parquet and
 plan.json (a checkpoint), gen/shard{s}.parquet (every response), verified/shard{s}.parquet
 (every response with its verdict), tally.parquet (cumulative per query); and
 results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
 """
-
-
-rule pool_recipes:
-    """Write the recipes a pool serves (read by the planner as an ancient input)."""
-    output:
-        f"{POOL}/{{synth}}/recipes.json",
-    log:
-        "logs/pool/{synth}/recipes.log",
-    conda:
-        "../envs/cpu.yaml"
-    params:
-        recipes=lambda w: json.dumps(pool_recipes(w.synth), sort_keys=True),
-    shell:
-        "dart --rule pool_recipes --wildcards synth={wildcards.synth}"
-        " recipes {params.recipes:q} -o {output:q} > {log:q} 2>&1"
 
 
 checkpoint plan:
@@ -42,7 +28,7 @@ checkpoint plan:
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
-        tally=lambda w, input: f"--tally {input.tally}" if input.tally else "",
+        tally=lambda w: f"--tally {previous_tally(w)}" if previous_tally(w) else "",
     shell:
         "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
         " plan --queries {input.queries:q} {params.tally} --recipes {input.recipes:q}"
@@ -128,8 +114,8 @@ rule tally:
     conda:
         "../envs/cpu.yaml"
     params:
-        previous=lambda w, input: (
-            f"--previous {input.previous}" if input.previous else ""
+        previous=lambda w: (
+            f"--previous {previous_tally(w)}" if previous_tally(w) else ""
         ),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"

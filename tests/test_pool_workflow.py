@@ -52,7 +52,7 @@ def _config(workdir: Path, model: Path, uniform_k: int = 2) -> dict:
                 "sampling": {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "max_new_tokens": 48},
                 "cap": 24,
                 "per_round_max": 8,
-                "max_rounds": 5,
+                "max_rounds": 8,
                 "shards": 2,
                 "chunk_size": 8,
                 "engine_options": {"batch_size": 8},
@@ -146,6 +146,9 @@ def test_sigkill_mid_shard_then_rerun_is_byte_identical(
     assert proc.poll() is None, "the run ended before a generation shard had a finished part"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # A killed Snakemake leaves its lock: the user (and this test) unlocks, then reruns.
+    unlock = _snakemake(repo_root, tmp_path, dart_env, "--unlock")
+    assert unlock.returncode == 0, unlock.stderr[-3000:]
     rerun = _snakemake(repo_root, tmp_path, dart_env)
     assert rerun.returncode == 0, rerun.stdout[-4000:] + rerun.stderr[-4000:]
     for name in DATASETS:
@@ -164,11 +167,14 @@ def test_changing_a_target_reruns_only_what_must_change(
     for rule in ("plan", "generate", "verify", "tally"):
         assert f"\n{rule} " not in text and f"{rule}  " not in text.split("Job stats")[-1], text
     assert "dataset" in text
-    # Raise it: the finished rounds stay, and the pool grows by a new round.
+    # Raise it: the finished rounds stay, and the pool grows by a new round. Snakemake
+    # does not look past a checkpoint for jobs whose outputs exist, so the workflow says
+    # to force the datasets, and with that the plan of the next round is scheduled.
     _write_config(pool_run, _config(pool_run, boxing_model, uniform_k=3))
-    dry = _snakemake(repo_root, pool_run, dart_env, "-n")
+    dry = _snakemake(repo_root, pool_run, dart_env, "-n", "--forcerun", "dataset")
     text = dry.stdout + dry.stderr
     assert dry.returncode == 0, text[-3000:]
+    assert "--forcerun dataset" in text  # the warning that tells the user
     rounds = len(json.loads((pool_run / "results/pool/tiny/pool.json").read_text())["rounds"])
     assert f"round{rounds}/plan.json" in text, text[-3000:]
     for r in range(rounds - 1):

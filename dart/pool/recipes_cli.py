@@ -1,7 +1,11 @@
-"""``dart recipes``: validate the recipes a pool serves and write them for the planner.
+"""The recipes a pool serves, kept in step with the config: ``results/pool/{synth}/recipes.json``.
 
-The planner reads this file as an `ancient` input, so changing a recipe's target never
-re-runs finished rounds; the pool grows by new rounds when the new targets need more.
+The planner reads this file as an ``ancient`` input, so changing a recipe's target never
+re-runs finished rounds: lowering it rebuilds only the dataset, raising it grows the pool
+by new rounds. No rule makes the file. The workflow calls :func:`sync_recipes` each time
+it is read, which rewrites the file (and its provenance record) only when the recipes
+changed; were it a rule's output, the plan checkpoint would sit downstream of a pending
+job and Snakemake could not see past it in that run.
 
     dart recipes '{"uniform": {"recipe": "uniform", "k": 40}}' -o results/pool/smollm2/recipes.json
 """
@@ -10,10 +14,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from dart.errors import DartError
 from dart.provenance import write_json_atomic, write_record
 from dart.recipes import recipes_from_config
+
+
+def sync_recipes(doc: Mapping[str, Any], path: str | os.PathLike) -> bool:
+    """Validate ``doc`` ({dataset: recipe config}) and write it to ``path`` if it differs.
+
+    Returns whether the file was (re)written. Raises DartError naming the dataset and key.
+    """
+    if not isinstance(doc, Mapping) or not doc:
+        raise DartError("recipes: expected a non-empty mapping of dataset name -> recipe config")
+    recipes = recipes_from_config(doc)
+    doc = json.loads(json.dumps(doc, sort_keys=True))
+    target = Path(path)
+    if target.exists():
+        try:
+            if json.loads(target.read_text()) == doc:
+                return False
+        except (OSError, json.JSONDecodeError):
+            pass  # unreadable or half-written by hand: rewrite it
+    write_json_atomic(doc, target)
+    write_record(target, step="recipes", params={r.name: r.describe() for r in recipes})
+    return True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,9 +55,5 @@ def run(args: argparse.Namespace) -> int:
         doc = json.loads(args.recipes)
     except json.JSONDecodeError as exc:
         raise DartError(f"recipes: invalid JSON ({exc})") from None
-    if not isinstance(doc, dict) or not doc:
-        raise DartError("recipes: expected a non-empty mapping of dataset name -> recipe config")
-    recipes = recipes_from_config(doc)  # raises DartError naming the dataset and key
-    write_json_atomic(doc, args.output)
-    write_record(args.output, step="recipes", params={r.name: r.describe() for r in recipes})
+    sync_recipes(doc, args.output)
     return 0
