@@ -1,7 +1,7 @@
 """Benchmark the ``transformers`` engine against plain batched ``model.generate``.
 
 Two measurements on the embedded SmolLM2 folder (build it with ``dart model`` or as
-in bench/RESULTS_engine.md):
+in bench/RESULTS.md):
 
 * ``templates``: how many responses hold ``\\boxed{}`` per prompt template, on
   generated arithmetic/algebra questions at temperature 1.0;
@@ -68,9 +68,14 @@ def bench_templates(args) -> dict:
 
 
 def _plain_generate(model, tokenizer, prompts, params, batch: int) -> tuple[int, int, float]:
-    """Real and total generated tokens and seconds of plain batched ``generate``."""
+    """Real and total generated tokens and seconds of plain batched ``generate``.
+
+    It stops each row at EOS or at the template's stop strings (``stop_strings``), as the
+    engine does; a finished row is padded until the longest row of its batch ends. Real
+    tokens are those up to and including the one that ended the row.
+    """
     tokenizer.padding_side = "left"
-    eos = set(_eos(model, tokenizer))
+    eos = set(_eos(model, tokenizer)) | {tokenizer.pad_token_id}
     real = total = 0
     torch.manual_seed(0)
     start = time.perf_counter()
@@ -84,6 +89,8 @@ def _plain_generate(model, tokenizer, prompts, params, batch: int) -> tuple[int,
             top_k=0,
             max_new_tokens=params.max_new_tokens,
             pad_token_id=tokenizer.pad_token_id,
+            stop_strings=list(params.stop) or None,
+            tokenizer=tokenizer,
         )
         new = out[:, enc["input_ids"].shape[1] :]
         total += new.numel()

@@ -5,7 +5,8 @@ model's modules instead of ``model.generate``: a fixed number of batch slots sha
 one left-aligned KV cache, every row has its own start column, position ids and
 attention mask, and a slot whose request has finished is refilled at once with the
 next request (its prompt prefilled alone, prompts shared by several trials prefilled
-once). Columns that no live row needs are compacted away when the cache fills up,
+once, and the token prefix that all prompts of a call share, such as a few-shot
+preamble, prefilled once per call). Columns that no live row needs are compacted away when the cache fills up,
 and dead rows are dropped at the tail. So no step computes padding, and the batch
 stays full until the work runs out.
 
@@ -42,7 +43,9 @@ log = logging.getLogger(__name__)
 SUPPORTED = ("llama", "mistral", "qwen2")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 #: Version of the decode loop; bump when a change can alter generated text.
-DECODER_VERSION = "slot-refill/1"
+DECODER_VERSION = "slot-refill/2"
+#: Shortest token prefix shared by all prompts of a call that is prefilled once.
+MIN_SHARED = 32
 
 
 @dataclass
@@ -88,22 +91,33 @@ class _Decoder:
         q, k = rope(q, k)
         return q, k, v
 
-    def prefill(self, ids: list[int], device: torch.device) -> _Prefix:
-        """Run one prompt alone (causal attention, no padding)."""
-        tokens = torch.tensor([ids], device=device)
+    def prefill(self, ids: list[int], device: torch.device, past: _Prefix | None = None) -> _Prefix:
+        """Run one prompt alone (causal attention, no padding). With ``past`` (the KV of
+        ``ids[:past.length]``, computed once for prompts that share it), only the rest
+        of the prompt is run, attending to ``past`` and causally to itself."""
+        start = past.length if past is not None else 0
+        new = len(ids) - start
+        tokens = torch.tensor([ids[start:]], device=device)
         x = self.body.embed_tokens(tokens)
-        rope = self._rope(x, torch.arange(len(ids), device=device)[None])
+        rope = self._rope(x, torch.arange(start, len(ids), device=device)[None])
+        mask = None
+        if past is not None:  # row i sees every past column and new columns <= i
+            cols = torch.arange(len(ids), device=device)
+            mask = cols[None, :] <= (start + torch.arange(new, device=device))[:, None]
         keys, values = [], []
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             q, k, v = self._qkv(layer, layer.input_layernorm(x), rope)
+            if past is not None:
+                k = torch.cat([past.keys[i][None], k], dim=2)
+                v = torch.cat([past.values[i][None], v], dim=2)
             keys.append(k[0])
             values.append(v[0])
             k = k.repeat_interleave(self.groups, dim=1)
             v = v.repeat_interleave(self.groups, dim=1)
             o = torch.nn.functional.scaled_dot_product_attention(
-                q, k, v, is_causal=True, scale=layer.self_attn.scaling
+                q, k, v, attn_mask=mask, is_causal=mask is None, scale=layer.self_attn.scaling
             )
-            x = x + layer.self_attn.o_proj(o.transpose(1, 2).reshape(1, len(ids), -1))
+            x = x + layer.self_attn.o_proj(o.transpose(1, 2).reshape(1, new, -1))
             x = x + layer.mlp(layer.post_attention_layernorm(x))
         logits = self.model.lm_head(self.body.norm(x[:, -1])).float()[0]
         return _Prefix(torch.stack(keys), torch.stack(values), logits, len(ids))
@@ -186,6 +200,7 @@ class _Slots:
     def __init__(self, engine: TransformersEngine, requests, params, progress) -> None:
         self.engine, self.requests, self.params, self.progress = engine, requests, params, progress
         self.prompt_ids = [engine.encode(r.prompt) for r in requests]
+        self.shared = engine.shared_prefix(self.prompt_ids)
         slots = min(engine.batch_size, len(requests))
         floor = max(len(ids) for ids in self.prompt_ids)
         self.cache = _Cache(engine.decoder, slots, floor, engine.dtype, engine.device)
@@ -209,7 +224,9 @@ class _Slots:
         self.holder[slot] = -1
         while self.pending:
             index = self.pending.popleft()
-            prefix = self.engine.prefix(self.requests[index].prompt, self.prompt_ids[index])
+            prefix = self.engine.prefix(
+                self.requests[index].prompt, self.prompt_ids[index], self.shared
+            )
             gen = seeded_generator(self.requests[index].seed)
             first = int(sample_rows(prefix.logits[None], self.params, [gen])[0])
             done = self.checker.check([first], self.params.max_new_tokens)
@@ -319,12 +336,25 @@ class TransformersEngine(Engine):
             raise DartError("transformers engine: a prompt encodes to no tokens")
         return list(ids)
 
-    def prefix(self, prompt: str, ids: list[int]) -> _Prefix:
-        """The prompt's KV cache, computed once per distinct prompt (small LRU)."""
+    def shared_prefix(self, prompt_ids: Sequence[list[int]]) -> _Prefix | None:
+        """The KV of the token prefix that every prompt of a call shares (a few-shot
+        preamble), computed once; None when it is shorter than ``MIN_SHARED``. Always at
+        least one token shorter than the shortest prompt, so each prompt has a suffix."""
+        first = prompt_ids[0]
+        length = min(len(ids) for ids in prompt_ids) - 1
+        for ids in prompt_ids[1:]:
+            length = next((i for i in range(length) if ids[i] != first[i]), length)
+        if length < MIN_SHARED:
+            return None
+        return self.decoder.prefill(first[:length], self.device)
+
+    def prefix(self, prompt: str, ids: list[int], shared: _Prefix | None = None) -> _Prefix:
+        """The prompt's KV cache, computed once per distinct prompt (small LRU), on top of
+        the call's shared prefix when there is one."""
         if prompt in self._prefixes:
             self._prefixes.move_to_end(prompt)
             return self._prefixes[prompt]
-        found = self.decoder.prefill(ids, self.device)
+        found = self.decoder.prefill(ids, self.device, past=shared)
         self._prefixes[prompt] = found
         while len(self._prefixes) > self._prefix_cache:
             self._prefixes.popitem(last=False)

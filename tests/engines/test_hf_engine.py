@@ -89,6 +89,29 @@ def test_greedy_matches_hf_generate(engine, grow, monkeypatch):
         assert c.text == engine.tokenizer.decode(new, skip_special_tokens=True)
 
 
+def _hf_greedy(engine, prompt: str, max_new_tokens: int) -> str:
+    ids = engine.tokenizer(prompt, return_tensors="pt")
+    with torch.inference_mode():
+        out = engine.model.generate(**ids, do_sample=False, max_new_tokens=max_new_tokens)
+    new = out[0, ids["input_ids"].shape[1] :].tolist()
+    if engine.tokenizer.eos_token_id in new:
+        new = new[: new.index(engine.tokenizer.eos_token_id)]
+    return engine.tokenizer.decode(new, skip_special_tokens=True)
+
+
+def test_shared_preamble_is_prefilled_once_and_changes_nothing(engine):
+    preamble = "Example: 1+1=2. Example: 2+2=4. Example: 3+3=6.\nUser: "
+    prompts = [preamble + q for q in ("what is 3+4?", "5-1?", "a much longer question here?")]
+    ids = [engine.encode(p) for p in prompts]
+    shared = engine.shared_prefix(ids)
+    assert shared is not None and shared.length == len(engine.encode(preamble))
+    assert engine.shared_prefix([engine.encode("short"), engine.encode("shirt")]) is None
+    params = SamplingParams(temperature=0.0, max_new_tokens=15)
+    done = engine.generate([Request(str(i), p, 0) for i, p in enumerate(prompts)], params)
+    for p, c in zip(prompts, done, strict=True):
+        assert c.text == _hf_greedy(engine, p, 15)
+
+
 def test_top_k_one_is_greedy(engine):
     reqs = _requests(4)
     greedy = engine.generate(reqs, SamplingParams(temperature=0.0, max_new_tokens=10))
