@@ -103,7 +103,10 @@ def warn_if_reopened(synth):
     full = [r["round"] for r in rounds if r["trials"]]
     if rounds[-1]["round"] >= config["synth"][synth]["max_rounds"] or not full:
         return
-    if pool_still_needed(synth, f"{POOL}/{synth}/round{full[-1]}/tally.parquet"):
+    tally = f"{POOL}/{synth}/round{full[-1]}/tally.parquet"
+    if not Path(tally).exists():
+        return  # a deleted tally is rebuilt by the DAG; only the warning is skipped
+    if pool_still_needed(synth, tally):
         logger.warning(
             f"pool {synth}: the datasets now ask for more trials than the finished pool "
             "holds. Grow it with `snakemake --forcerun dataset` (finished rounds are kept)."
