@@ -8,6 +8,7 @@ Defaults from the schema are filled in, and every error names the key at fault:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as _dt
 import functools
@@ -70,15 +71,53 @@ def _message(error: Any) -> str:
     return f"key {_key_path(error)}: {error.message}"
 
 
+def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
+    """Strings where the schema wants a number, integer or boolean, converted.
+
+    ``snakemake --config 'grader={"memory_mb": 2048}'`` hands nested values over as
+    strings; a string that reads as the schema's type becomes that type, anything else
+    is left for the validator to name.
+    """
+    node = _resolve(node, root)
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        for key, item in value.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                value[key] = _coerce(item, sub, root)
+        return value
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_coerce(v, node["items"], root) for v in value]
+    if not isinstance(value, str):
+        return value
+    types = node.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    text = value.strip()
+    if "integer" in types:
+        with contextlib.suppress(ValueError):
+            return int(text)
+    if "number" in types:
+        with contextlib.suppress(ValueError):
+            return float(text)
+    if "boolean" in types and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if "null" in types and text.lower() in ("null", "none", "~"):
+        return None
+    return value
+
+
 def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, Any]:
     """Return a validated copy of ``config`` with defaults filled in.
 
-    Raises DartError naming ``source`` and the offending key.
+    Raises DartError naming ``source`` and the offending key, also when one section
+    names something another section does not define (a synth's model, a dataset's
+    pool, a fine-tune's base model, an evaluated model or benchmark).
     """
     from jsonschema import Draft202012Validator
 
     root = schema()
-    merged = copy.deepcopy(dict(config))
+    merged = _coerce(copy.deepcopy(dict(config)), root, root)
     validator = Draft202012Validator(root)
     errors = sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path))
     if errors:
@@ -87,13 +126,113 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
     errors = list(validator.iter_errors(merged))
     if errors:  # a default that does not fit its own schema is our bug, but say where
         raise DartError(f"{source}: {_message(errors[0])}")
+    check_references(merged, source=source)
     return merged
+
+
+# --------------------------------------------------------------------------- cross-references
+
+
+def _missing(names: Any, known: Mapping[str, Any], key: str, what: str, source: str) -> None:
+    for name in [names] if isinstance(names, str) else names or []:
+        if name not in known:
+            have = ", ".join(sorted(known)) or "none"
+            raise DartError(f"{source}: key {key}: {what} {name!r} is not defined (have: {have})")
+
+
+def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
+    """Every name one section uses must be defined in the section it refers to."""
+    for name, spec in cfg.get("synth", {}).items():
+        _missing(spec["model"], cfg["models"], f"synth.{name}.model", "model", source)
+        _missing(spec["queries"], cfg["queries"], f"synth.{name}.queries", "query source", source)
+    for name, spec in cfg.get("datasets", {}).items():
+        _missing(spec["synth"], cfg["synth"], f"datasets.{name}.synth", "synth (pool)", source)
+        _missing(spec.get("sources"), cfg["queries"], f"datasets.{name}.sources", "query source", source)
+    train = cfg.get("train", {})
+    _missing(list(train.get("models", {})), cfg["models"], "train.models", "base model", source)
+    _missing(train.get("datasets"), cfg["datasets"], "train.datasets", "dataset", source)
+    for pair in train.get("pairs") or []:
+        base, _, dataset = pair.partition("--")
+        _missing(base, train.get("models", {}), "train.pairs", "base model (of train.models)", source)
+        _missing(dataset, cfg["datasets"], "train.pairs", "dataset", source)
+    benchmarks = cfg.get("benchmarks", {})
+    evaluation = cfg.get("eval", {})
+    _missing(evaluation.get("benchmarks"), benchmarks, "eval.benchmarks", "benchmark", source)
+    _missing(
+        cfg.get("decontamination", {}).get("benchmarks"),
+        benchmarks,
+        "decontamination.benchmarks",
+        "benchmark",
+        source,
+    )
+    known = {**dict.fromkeys(cfg["models"]), **finetuned_models(cfg)}
+    for name in evaluation.get("models") or []:
+        if name not in known:
+            hint = (
+                " (a fine-tuned name the train block does not produce)" if "--" in name else ""
+            )
+            raise DartError(
+                f"{source}: key eval.models: model {name!r} is not defined{hint}; "
+                f"have: {', '.join(sorted(known)) or 'none'}"
+            )
+    _missing(list(evaluation.get("templates", {})), known, "eval.templates", "model", source)
+
+
+# --------------------------------------------------------------------------- derived names
+
+
+def finetuned_models(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fine-tuned model name -> {base, dataset, seed}, in config order.
+
+    Names are ``{base}--{dataset}``, with ``--s{seed}`` when several seeds are configured.
+    """
+    train = cfg.get("train", {})
+    datasets = train.get("datasets")
+    datasets = list(cfg.get("datasets", {})) if datasets is None else datasets
+    pairs = train.get("pairs")
+    seeds = train.get("seeds", [42])
+    out: dict[str, dict[str, Any]] = {}
+    for base in train.get("models", {}):
+        for dataset in datasets:
+            pair = f"{base}--{dataset}"
+            if pairs is not None and pair not in pairs:
+                continue
+            for seed in seeds:
+                name = pair if len(seeds) == 1 else f"{pair}--s{seed}"
+                out[name] = {"base": base, "dataset": dataset, "seed": seed}
+    return out
+
+
+def eval_models(cfg: Mapping[str, Any]) -> list[str]:
+    """The models evaluated: eval.models, or every trained base model and every fine-tune."""
+    chosen = cfg.get("eval", {}).get("models")
+    if chosen is not None:
+        return list(chosen)
+    return [*cfg.get("train", {}).get("models", {}), *finetuned_models(cfg)]
+
+
+def eval_benchmarks(cfg: Mapping[str, Any]) -> list[str]:
+    chosen = cfg.get("eval", {}).get("benchmarks")
+    return list(cfg.get("benchmarks", {})) if chosen is None else list(chosen)
+
+
+def eval_template(cfg: Mapping[str, Any], model: str) -> str:
+    """The prompt template a model is evaluated with (base: few-shot; fine-tuned: its training template)."""
+    evaluation = cfg["eval"]
+    if model in evaluation["templates"]:
+        return evaluation["templates"][model]
+    tuned = finetuned_models(cfg).get(model)
+    if tuned is None:
+        return evaluation["base_template"]
+    return cfg["train"]["models"][tuned["base"]]["template"]
 
 
 def load(path: str | os.PathLike) -> dict[str, Any]:
     p = Path(path)
     try:
         raw = yaml.safe_load(p.read_text()) or {}
+    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise DartError(f"{p}: cannot read the config: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise DartError(f"{p}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

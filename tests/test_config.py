@@ -60,3 +60,71 @@ def test_config_verb_writes_merged(run_dart, tmp_path, repo_root):
     proc = run_dart("config", str(repo_root / "config.yaml"), "-o", str(out), check=True)
     assert proc.returncode == 0
     assert yaml.safe_load(out.read_text())["queries"]["generated"]["split"] == "train"
+
+
+def _pipeline(**extra):
+    cfg = {
+        "queries": {"g": {"format": "generated", "source": "7"}},
+        "models": {"m": {"source": "embedded:smollm2"}},
+        "synth": {"s": {"model": "m", "queries": ["g"]}},
+        "datasets": {"u": {"synth": "s", "recipe": "uniform", "k": 2}},
+        "benchmarks": {"held": {"type": "generated", "source": "8"}},
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda c: c["synth"]["s"].update(model="nope"), r"synth\.s\.model: model 'nope'"),
+        (lambda c: c["synth"]["s"].update(queries=["g", "gone"]), r"synth\.s\.queries: .*'gone'"),
+        (lambda c: c["datasets"]["u"].update(synth="pool2"), r"datasets\.u\.synth: .*'pool2'"),
+        (lambda c: c.update(train={"models": {"x": {}}}), r"train\.models: base model 'x'"),
+        (
+            lambda c: c.update(train={"models": {"m": {}}, "datasets": ["v"]}),
+            r"train\.datasets: dataset 'v'",
+        ),
+        (
+            lambda c: c.update(train={"models": {"m": {}}, "pairs": ["m--v"]}),
+            r"train\.pairs: dataset 'v'",
+        ),
+        (lambda c: c.update(eval={"benchmarks": ["math"]}), r"eval\.benchmarks: benchmark 'math'"),
+        (lambda c: c.update(eval={"models": ["m--u"]}), r"eval\.models: model 'm--u'.*train block"),
+        (
+            lambda c: c.update(decontamination={"benchmarks": ["gsm"]}),
+            r"decontamination\.benchmarks: benchmark 'gsm'",
+        ),
+        (
+            lambda c: c.update(train={"models": {"m": {"epocs": 1}}}),
+            r"unknown key train\.models\.m\.epocs",
+        ),
+    ],
+)
+def test_cross_references_name_the_key(change, named):
+    cfg = _pipeline()
+    change(cfg)
+    with pytest.raises(DartError, match=named):
+        validate(cfg, source="cfg.yaml")
+
+
+def test_finetuned_names_and_eval_matrix():
+    from dart.config import eval_benchmarks, eval_models, eval_template, finetuned_models
+
+    cfg = validate(_pipeline(train={"models": {"m": {}}}))
+    assert finetuned_models(cfg) == {"m--u": {"base": "m", "dataset": "u", "seed": 42}}
+    assert eval_models(cfg) == ["m", "m--u"] and eval_benchmarks(cfg) == ["held"]
+    assert eval_template(cfg, "m") == "base-few-shot" and eval_template(cfg, "m--u") == "alpaca"
+    two = validate(_pipeline(train={"models": {"m": {}}, "seeds": [1, 2]}))
+    assert list(finetuned_models(two)) == ["m--u--s1", "m--u--s2"]
+    assert validate(_pipeline(eval={"models": ["m--u"]}, train={"models": {"m": {}}}))
+
+
+def test_command_line_strings_are_coerced_to_schema_types():
+    # snakemake --config 'grader={"memory_mb": "4096"}' hands nested values over as strings
+    cfg = validate(_pipeline(grader={"memory_mb": "4096", "timeout": "2.5"}, seed="7"))
+    assert cfg["grader"] == {"memory_mb": 4096, "timeout": 2.5} and cfg["seed"] == 7
+    cfg = validate(_pipeline(train={"models": {"m": {"packing": "false", "epochs": "2"}}}))
+    assert cfg["train"]["models"]["m"]["packing"] is False
+    with pytest.raises(DartError, match=r"grader\.memory_mb"):
+        validate(_pipeline(grader={"memory_mb": "lots"}))
