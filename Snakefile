@@ -22,6 +22,10 @@ include: "rules/queries.smk"
 include: "rules/models.smk"
 include: "rules/pool.smk"
 include: "rules/datasets.smk"
+include: "rules/decontam.smk"
+include: "rules/train.smk"
+include: "rules/eval.smk"
+include: "rules/summary.smk"
 
 
 rule all:

@@ -9,11 +9,23 @@ from pathlib import Path
 
 from snakemake.logging import logger
 
+from dart.config import eval_benchmarks, eval_models, eval_template, finetuned_models
 from dart.config import write_merged
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
 POOL = f"{RESULTS}/pool"
+#: fine-tuned model name -> {base, dataset, seed}; the models and benchmarks evaluated
+FINETUNED = finetuned_models(config)
+EVAL_MODELS = eval_models(config)
+EVAL_BENCHMARKS = eval_benchmarks(config)
+
+
+def _one_of(names):
+    """A wildcard constraint matching exactly these names."""
+    import re
+
+    return "|".join(re.escape(n) for n in names) or "NONE"
 
 
 wildcard_constraints:
@@ -23,6 +35,9 @@ wildcard_constraints:
     dataset="|".join(config["datasets"]) or "NONE",
     round=r"\d+",
     shard=r"\d+",
+    tuned=_one_of(FINETUNED),
+    emodel=_one_of([*config["models"], *FINETUNED]),
+    benchmark=_one_of(config["benchmarks"]),
 
 
 def queries_file(source):
@@ -52,7 +67,79 @@ def all_targets(wildcards):
     targets = [queries_file(s) for s in config["queries"]]
     targets += [f"{DATA}/models/{m}" for m in config["models"]]
     targets += [f"{RESULTS}/datasets/{d}.parquet" for d in config["datasets"]]
+    targets += [f"{RESULTS}/models/{m}" for m in FINETUNED]
+    targets += eval_results()
+    if eval_results():
+        targets.append(f"{RESULTS}/summary.md")
     return targets
+
+
+# --------------------------------------------------------------------------- models
+
+
+def model_folder(name):
+    """A base model's materialised folder, or a fine-tuned model's output folder."""
+    return f"{RESULTS}/models/{name}" if name in FINETUNED else f"{DATA}/models/{name}"
+
+
+def train_spec(wildcards):
+    """The fine-tune's base, dataset, seed and resolved hyperparameters."""
+    spec = FINETUNED[wildcards.tuned]
+    return {**spec, "hparams": config["train"]["models"][spec["base"]]}
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def benchmark_file(name):
+    return f"{DATA}/benchmarks/{name}.parquet"
+
+
+def benchmark_source_inputs(wildcards):
+    """A local benchmark file as an input, so that Snakemake sees it change."""
+    spec = config["benchmarks"][wildcards.benchmark]
+    local = spec["source"] and Path(spec["source"]).exists()
+    return {"raw": spec["source"]} if local else {}
+
+
+def eval_results():
+    return [
+        f"{RESULTS}/eval/{m}/{b}.json" for m in EVAL_MODELS for b in EVAL_BENCHMARKS
+    ]
+
+
+def eval_gpus(wildcards=None):
+    """GPUs an evaluation generation job asks for: vllm's tensor-parallel size, else 0."""
+    spec = config["eval"]
+    if spec["engine"] != "vllm":
+        return 0
+    return int(spec["engine_options"].get("tensor_parallel_size", 1))
+
+
+def summary_models():
+    """What the summary needs of each evaluated model: base, its source, dataset, recipe, seed."""
+    out = {}
+    for name in EVAL_MODELS:
+        spec = FINETUNED.get(name, {"base": name, "dataset": None, "seed": None})
+        dataset = spec["dataset"]
+        out[name] = {
+            **spec,
+            "base_source": config["models"][spec["base"]]["source"],
+            "recipe": config["datasets"][dataset]["recipe"] if dataset else None,
+        }
+    return out
+
+
+def decontam_benchmarks():
+    chosen = config["decontamination"]["benchmarks"]
+    return list(config["benchmarks"]) if chosen is None else chosen
+
+
+def contamination_files(synth):
+    """The decontamination tables of a pool's query sources (none without benchmarks)."""
+    if not decontam_benchmarks():
+        return []
+    return [f"{DATA}/decontam/{s}.parquet" for s in config["synth"][synth]["queries"]]
 
 
 # --------------------------------------------------------------------------- pool

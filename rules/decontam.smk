@@ -1,0 +1,28 @@
+"""Decontamination. Reads: data/queries/{source}.parquet and every benchmark checked
+against (data/benchmarks/*.parquet). Writes: data/decontam/{source}.parquet (one row per
+flagged query, benchmark and item: exact match or word n-gram overlap) and
+data/decontam/{source}.stats.json (counts per benchmark).
+"""
+
+
+rule decontam:
+    """Check one query source against the configured benchmarks."""
+    input:
+        queries=lambda w: queries_file(w.source),
+        benchmarks=lambda w: [benchmark_file(b) for b in decontam_benchmarks()],
+    output:
+        table=f"{DATA}/decontam/{{source}}.parquet",
+        stats=f"{DATA}/decontam/{{source}}.stats.json",
+    log:
+        "logs/decontam/{source}.log",
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        ngram=config["decontamination"]["ngram"],
+    shell:
+        "dart --rule decontam --wildcards source={wildcards.source}"
+        " decontam --queries {input.queries:q} --benchmarks {input.benchmarks:q}"
+        " --ngram {params.ngram} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"

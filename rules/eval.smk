@@ -1,0 +1,104 @@
+"""Stage 5, evaluation. Reads: each configured benchmark's source (a hub id, a local file
+in its published schema, or an embedded generator) and each evaluated model's folder
+(data/models/{model}/ for a base model, results/models/{base}--{dataset}/ for a
+fine-tune). Writes: data/benchmarks/{benchmark}.parquet (the common item table),
+results/eval/{model}/{benchmark}.gen.parquet (greedy generations),
+results/eval/{model}/{benchmark}.json (accuracy, intervals, breakdowns) and
+results/eval/{model}/{benchmark}.items.jsonl (one row per item).
+"""
+
+
+rule benchmark:
+    """Read one benchmark into the common item table."""
+    input:
+        unpack(benchmark_source_inputs),
+    output:
+        table=f"{DATA}/benchmarks/{{benchmark}}.parquet",
+        stats=f"{DATA}/benchmarks/{{benchmark}}.stats.json",
+    log:
+        "logs/benchmarks/{benchmark}.log",
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        kind=lambda w: config["benchmarks"][w.benchmark]["type"],
+        src=lambda w: config["benchmarks"][w.benchmark]["source"],
+        split=lambda w: config["benchmarks"][w.benchmark]["split"] or "",
+        subset=lambda w: config["benchmarks"][w.benchmark]["subset"] or "",
+        revision=lambda w: config["benchmarks"][w.benchmark]["revision"] or "",
+        limit=lambda w: config["benchmarks"][w.benchmark]["limit"] or "",
+        n=lambda w: config["benchmarks"][w.benchmark]["n"],
+    shell:
+        "dart --rule benchmark --wildcards benchmark={wildcards.benchmark}"
+        " benchmark {params.kind} {params.src:q} --name {wildcards.benchmark}"
+        " --split={params.split:q} --subset={params.subset:q} --revision={params.revision:q}"
+        " --limit={params.limit:q} --n {params.n}"
+        " -o {output.table:q} > {log:q} 2>&1"
+
+
+rule eval_generate:
+    """Greedy generations of one model on one benchmark (GPU with vllm, CPU with transformers)."""
+    input:
+        benchmark=lambda w: benchmark_file(w.benchmark),
+        model=lambda w: model_folder(w.emodel),
+    output:
+        f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
+    log:
+        "logs/eval/{emodel}/{benchmark}.generate.log",
+    benchmark:
+        "benchmarks/eval/{emodel}/{benchmark}.generate.tsv"
+    conda:
+        "../envs/vllm.yaml"
+        if config["eval"]["engine"] == "vllm"
+        else "../envs/cpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=240,
+        gpu=eval_gpus,
+    params:
+        engine=config["eval"]["engine"],
+        template=lambda w: eval_template(config, w.emodel),
+        max_new_tokens=config["eval"]["max_new_tokens"],
+        options=json.dumps(config["eval"]["engine_options"], sort_keys=True),
+    shell:
+        "dart --rule eval_generate --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
+        " evaluate generate --benchmark {input.benchmark:q} --model {input.model:q}"
+        " --engine {params.engine} --template {params.template:q}"
+        " --max-new-tokens {params.max_new_tokens} --engine-options-json {params.options:q}"
+        " --threads {threads} --gpus {resources.gpu} -o {output:q} > {log:q} 2>&1"
+
+
+rule eval_score:
+    """Score one model's generations on one benchmark with the grader."""
+    input:
+        generations=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
+        benchmark=lambda w: benchmark_file(w.benchmark),
+    output:
+        result=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.json",
+        per_item=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.items.jsonl",
+    log:
+        "logs/eval/{emodel}/{benchmark}.score.log",
+    benchmark:
+        "benchmarks/eval/{emodel}/{benchmark}.score.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        options=lambda w: json.dumps(
+            config["benchmarks"][w.benchmark]["options"], sort_keys=True
+        ),
+        timeout=config["grader"]["timeout"],
+        memory_mb=config["grader"]["memory_mb"],
+    shell:
+        "dart --rule eval_score --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
+        " evaluate score --generations {input.generations:q} --benchmark {input.benchmark:q}"
+        " --benchmark-name {wildcards.benchmark} --model-name {wildcards.emodel}"
+        " --options-json {params.options:q} --workers {threads} --timeout {params.timeout}"
+        " --memory-mb {params.memory_mb} -o {output.result:q} --items {output.per_item:q}"
+        " > {log:q} 2>&1"

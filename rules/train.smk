@@ -1,0 +1,36 @@
+"""Stage 4, fine-tuning. Reads: results/datasets/{dataset}.parquet and the base model's
+folder data/models/{base}/. Writes: results/models/{base}--{dataset}/ (a plain Hugging
+Face folder with training.json, loss.csv, loss.png and a model card; `--s{seed}` is
+appended to the name when several seeds are configured) and its provenance record.
+Checkpoints live in results/models/{name}.work/ while training runs, so a killed job
+resumes from its last one.
+"""
+
+
+rule train:
+    """Fine-tune one base model on one dataset (DeepSpeed ZeRO-3 on GPUs, PyTorch on CPU)."""
+    input:
+        dataset=lambda w: f"{RESULTS}/datasets/{train_spec(w)['dataset']}.parquet",
+        base=lambda w: f"{DATA}/models/{train_spec(w)['base']}",
+    output:
+        folder=directory(f"{RESULTS}/models/{{tuned}}"),
+        record=f"{RESULTS}/models/{{tuned}}.prov.json",
+    log:
+        "logs/train/{tuned}.log",
+    benchmark:
+        "benchmarks/train/{tuned}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=1440,
+        gpu=lambda w: train_spec(w)["hparams"]["gpus"],
+    params:
+        hparams=lambda w: json.dumps(train_spec(w)["hparams"], sort_keys=True),
+        seed=lambda w: train_spec(w)["seed"],
+    shell:
+        "dart --rule train --wildcards tuned={wildcards.tuned} train"
+        " --dataset {input.dataset:q} --base {input.base:q}"
+        " --hyperparams-json {params.hparams:q} --seed {params.seed}"
+        " --threads {threads} --name {wildcards.tuned} -o {output.folder:q} > {log:q} 2>&1"
