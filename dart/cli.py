@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "tally": ("dart.pool.tally_cli", "add a round's verified shards to the per-query tally"),
     "pool": ("dart.pool.summary_cli", "summarise a finished pool"),
     "assemble": ("dart.assemble_cli", "assemble a dataset from a pool with a recipe"),
+    "decontam": ("dart.decontam", "flag queries that overlap benchmark items (exact, n-gram)"),
     "audit": ("dart.audit", "walk and check the provenance of a file"),
     "config": ("dart.config", "validate a config file and write the merged config"),
 }
