@@ -28,9 +28,12 @@ rule queries:
         columns=lambda w: column_args(config["queries"][w.source]),
         n=lambda w: config["queries"][w.source]["n"],
         limit=lambda w: config["queries"][w.source]["limit"] or "",
+        max_chars=lambda w: config["queries"][w.source]["max_chars"] or "",
+        too_long=lambda w: config["queries"][w.source]["too_long"],
     shell:
         "dart --rule queries --wildcards source={wildcards.source} queries {params.src:q}"
         " --format {params.fmt} --split {params.split:q} --n {params.n}"
         " --subset={params.subset:q} --revision={params.revision:q} --limit={params.limit:q}"
+        " --max-chars={params.max_chars:q} --too-long {params.too_long}"
         " --columns {params.columns} --dedupe-against {input.earlier:q}"
         " --name {wildcards.source} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"

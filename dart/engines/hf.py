@@ -200,6 +200,8 @@ class _Slots:
     def __init__(self, engine: TransformersEngine, requests, params, progress) -> None:
         self.engine, self.requests, self.params, self.progress = engine, requests, params, progress
         self.prompt_ids = [engine.encode(r.prompt) for r in requests]
+        for request, ids in zip(requests, self.prompt_ids, strict=True):
+            engine.check_fits(request.request_id, len(ids))
         self.shared = engine.shared_prefix(self.prompt_ids)
         slots = min(engine.batch_size, len(requests))
         floor = max(len(ids) for ids in self.prompt_ids)
@@ -335,6 +337,19 @@ class TransformersEngine(Engine):
         if not ids:
             raise DartError("transformers engine: a prompt encodes to no tokens")
         return list(ids)
+
+    @property
+    def context(self) -> int | None:
+        """The model's context length in tokens (None when its config does not say)."""
+        return getattr(self.model.config, "max_position_embeddings", None)
+
+    def check_fits(self, request_id: str, prompt_tokens: int) -> None:
+        """Refuse a prompt that leaves no room in the model's context for one new token."""
+        if self.context is not None and prompt_tokens >= self.context:
+            raise DartError(
+                f"transformers engine: request {request_id}: the prompt has {prompt_tokens} "
+                f"tokens, more than the model's context of {self.context} tokens allows"
+            )
 
     def shared_prefix(self, prompt_ids: Sequence[list[int]]) -> _Prefix | None:
         """The KV of the token prefix that every prompt of a call shares (a few-shot

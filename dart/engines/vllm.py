@@ -119,6 +119,7 @@ class VllmEngine(Engine):
     ) -> list[Completion]:
         if not requests:
             return []
+        self._check_fits(requests)
         per_request = [
             self._vllm.SamplingParams(**sampling_kwargs(params, r.seed)) for r in requests
         ]
@@ -131,6 +132,18 @@ class VllmEngine(Engine):
         if progress is not None:
             progress(len(done), sum(c.completion_tokens for c in done))
         return done
+
+    def _check_fits(self, requests: Sequence[Request]) -> None:
+        """Refuse a prompt longer than the model's context, naming the request."""
+        context = self.llm.llm_engine.model_config.max_model_len
+        tokenizer = self.tokenizer
+        for r in requests:
+            n = len(tokenizer(r.prompt)["input_ids"])
+            if n >= context:
+                raise DartError(
+                    f"vllm engine: request {r.request_id}: the prompt has {n} tokens, more "
+                    f"than the model's context of {context} tokens allows"
+                )
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -39,6 +39,16 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+def _positive(text: str, flag: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{flag}: expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{flag}: must be at least 1, got {value}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="a local file, a hub dataset id, or the generator's seed")
     parser.add_argument("--format", required=True, choices=FORMATS, help="source format")
@@ -54,6 +64,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", type=lambda s: int(s) if s else None, help="read at most this many rows"
     )
+    parser.add_argument(
+        "--max-chars",
+        type=lambda s: _positive(s, "--max-chars") if s else None,
+        help="longest query in characters (empty: no limit)",
+    )
+    parser.add_argument(
+        "--too-long",
+        choices=("skip", "error"),
+        default="skip",
+        help="a longer query is skipped (counted in the stats) or stops the run",
+    )
     parser.add_argument("--dedupe-against", nargs="*", default=[], help="earlier queries files")
     parser.add_argument("--stats", help="write the stage's stats JSON here")
 
@@ -68,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         "columns": _mapping(args.columns),
         "n": args.n,
         "limit": args.limit,
+        "max_chars": args.max_chars,
+        "too_long": args.too_long,
     }
     frame, stats = ingest(
         args.format, args.source, name=name, options=options, dedupe_against=args.dedupe_against
@@ -82,12 +105,13 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         write_json_atomic(stats, args.stats)
     log.info(
-        "%s: %d queries (%d read, %d duplicate within, %d across) in %.2fs",
+        "%s: %d queries (%d read, %d duplicate within, %d across, %d too long) in %.2fs",
         out,
         stats["queries"],
         stats["rows_read"],
         stats["duplicates_within"],
         stats["duplicates_across"],
+        stats["too_long"],
         stats["seconds"],
     )
     return 0

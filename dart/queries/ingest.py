@@ -80,9 +80,18 @@ def ingest(
         earlier.update(pl.read_parquet(path, columns=["query_id"])["query_id"].to_list())
     seen: set[str] = set()
     kept: list[dict[str, Any]] = []
-    read = dup_within = dup_across = 0
+    read = dup_within = dup_across = too_long = 0
+    max_chars = options.get("max_chars")
     for rec in _records(fmt, source, options):
         read += 1
+        if max_chars and len(rec["query"]) > max_chars:
+            if options.get("too_long", "skip") == "error":
+                raise DartError(
+                    f"{source}: row {rec['source_row']}: the query has {len(rec['query'])} "
+                    f"characters, more than max_chars={max_chars}"
+                )
+            too_long += 1
+            continue
         qid = query_id(rec["query"])
         if qid in seen:
             dup_within += 1
@@ -93,7 +102,10 @@ def ingest(
             continue
         kept.append({"query_id": qid, "source": name, **rec})
     if not kept:
-        raise DartError(f"{source}: no queries (read {read} rows, all duplicates or empty)")
+        raise DartError(
+            f"{source}: no queries (read {read} rows: all duplicates, empty, or longer than "
+            f"max_chars ({too_long}))"
+        )
     frame = pl.DataFrame(kept, schema=SCHEMA)
     stats = {
         "source": name,
@@ -103,6 +115,8 @@ def ingest(
         "queries": frame.height,
         "duplicates_within": dup_within,
         "duplicates_across": dup_across,
+        "too_long": too_long,
+        "max_chars": max_chars,
         "per_level": _per_level(frame),
         "seconds": round(time.perf_counter() - started, 3),
     }

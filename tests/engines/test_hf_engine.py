@@ -131,3 +131,10 @@ def test_sampling_params_validation():
 def test_unknown_engine():
     with pytest.raises(DartError, match="unknown engine"):
         get_engine("nope", "m")
+
+
+def test_prompt_longer_than_the_context_is_refused_by_name(engine):
+    # the tiny model's context is 1,024 tokens; its tokenizer is one token per character
+    params = SamplingParams(temperature=0.0, max_new_tokens=4)
+    with pytest.raises(DartError, match=r"request long: the prompt has 2\d{3} tokens.*1024"):
+        engine.generate([Request("ok", "2+2?", 0), Request("long", "7" * 2000, 0)], params)

@@ -202,3 +202,12 @@ def test_cli_writes_table_record_and_stats(run_dart, tmp_path):
     record = json.loads((tmp_path / "q.parquet.prov.json").read_text())
     assert record["rows"] == 30 and record["step"] == "queries"
     assert json.loads((tmp_path / "s.json").read_text())["queries"] == 30
+
+
+def test_overlong_query_is_skipped_and_counted_or_stops(tmp_path):
+    rows = [*GSM_ROWS, {"question": "x" * 5000 + "?", "answer": "#### 1"}]
+    src = _jsonl(tmp_path / "g.jsonl", rows)
+    frame, stats = ingest("gsm8k", str(src), name="g", options={"max_chars": 1000})
+    assert frame.height == 2 and stats["too_long"] == 1 and stats["max_chars"] == 1000
+    with pytest.raises(DartError, match=r"g\.jsonl: row 3: .*5001 characters.*max_chars=1000"):
+        ingest("gsm8k", str(src), name="g", options={"max_chars": 1000, "too_long": "error"})
