@@ -147,13 +147,17 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
         _missing(spec["queries"], cfg["queries"], f"synth.{name}.queries", "query source", source)
     for name, spec in cfg.get("datasets", {}).items():
         _missing(spec["synth"], cfg["synth"], f"datasets.{name}.synth", "synth (pool)", source)
-        _missing(spec.get("sources"), cfg["queries"], f"datasets.{name}.sources", "query source", source)
+        _missing(
+            spec.get("sources"), cfg["queries"], f"datasets.{name}.sources", "query source", source
+        )
     train = cfg.get("train", {})
     _missing(list(train.get("models", {})), cfg["models"], "train.models", "base model", source)
     _missing(train.get("datasets"), cfg["datasets"], "train.datasets", "dataset", source)
     for pair in train.get("pairs") or []:
         base, _, dataset = pair.partition("--")
-        _missing(base, train.get("models", {}), "train.pairs", "base model (of train.models)", source)
+        _missing(
+            base, train.get("models", {}), "train.pairs", "base model (of train.models)", source
+        )
         _missing(dataset, cfg["datasets"], "train.pairs", "dataset", source)
     benchmarks = cfg.get("benchmarks", {})
     evaluation = cfg.get("eval", {})
@@ -168,9 +172,7 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
     known = {**dict.fromkeys(cfg["models"]), **finetuned_models(cfg)}
     for name in evaluation.get("models") or []:
         if name not in known:
-            hint = (
-                " (a fine-tuned name the train block does not produce)" if "--" in name else ""
-            )
+            hint = " (a fine-tuned name the train block does not produce)" if "--" in name else ""
             raise DartError(
                 f"{source}: key eval.models: model {name!r} is not defined{hint}; "
                 f"have: {', '.join(sorted(known)) or 'none'}"
