@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dart.decontam import counts_by_benchmark
 from dart.errors import DartError
 from dart.recipes import Recipe
 
@@ -239,14 +240,48 @@ def select_rows(
     return kept, per_query, used_rows, (k_p if k_p is not None else recipe.k_p)
 
 
+def contamination_filter(
+    queries: pl.DataFrame, flagged: pl.DataFrame, *, drop: bool = True
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The queries without those ``flagged`` by ``dart decontam`` (when ``drop``), and counts.
+
+    Flagged queries are dropped before any selection, so a size-solved Prop2Diff k_p is
+    solved over the clean queries. With ``drop`` off they stay and are only counted.
+    """
+    ids = queries.select(pl.col("query_id").cast(pl.String))
+    mine = flagged.join(ids, on="query_id", how="semi")
+    bad = mine["query_id"].unique()
+    benchmarks = sorted(set(flagged["benchmark"].to_list()))
+    info = {
+        "decontaminate": drop,
+        "queries_checked": queries.height,
+        "flagged_queries": bad.len(),
+        "dropped_queries": bad.len() if drop else 0,
+        "per_benchmark": counts_by_benchmark(mine, benchmarks),
+        "flagged": sorted(bad.to_list()),
+    }
+    if drop:
+        queries = queries.filter(~pl.col("query_id").cast(pl.String).is_in(bad.implode()))
+    return queries, info
+
+
 def assemble(
     pool_verified: pl.LazyFrame | Sequence[str | os.PathLike],
     queries: pl.DataFrame,
     recipe: Recipe,
     *,
     cap: int | None = None,
+    contamination: pl.DataFrame | None = None,
+    decontaminate: bool = True,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The dataset of ``recipe`` over the pool, and its stats (see module doc)."""
+    """The dataset of ``recipe`` over the pool, and its stats (see module doc).
+
+    ``contamination``: flagged rows of ``dart decontam``; their queries are dropped (or,
+    with ``decontaminate`` off, kept), counted by benchmark in ``stats["contamination"]``.
+    """
+    info = None
+    if contamination is not None:
+        queries, info = contamination_filter(queries, contamination, drop=decontaminate)
     pool = scan_pool(pool_verified)
     rows = _light_rows(pool)
     kept, per_query, used_rows, k_p = select_rows(rows, queries, recipe, cap)
@@ -277,4 +312,7 @@ def assemble(
     )
     if dataset.height != kept.height:
         raise DartError(f"read back {dataset.height} responses for {kept.height} kept rows")
+    if info is not None:
+        flagged_rows = dataset.filter(pl.col("query_id").is_in(info["flagged"]))
+        stats["contamination"] = {**info, "rows_from_flagged": flagged_rows.height}
     return dataset, stats

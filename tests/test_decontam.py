@@ -115,3 +115,30 @@ def test_cli_writes_rows_stats_and_provenance(tmp_path):
     pl.DataFrame({"item_id": ["x"]}).write_parquet(bpath)
     with pytest.raises(DartError, match="math.parquet: benchmark lacks column"):
         call(argv)
+
+
+def test_pool_summary_counts_flagged_pool_queries(tmp_path):
+    from dart.pool import summary_cli
+
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"round": 0, "trials": 4, "queries": 2, "done": True}))
+    tally = tmp_path / "tally.parquet"
+    pl.DataFrame({"query_id": ["q0", "q1"], "trials": [2, 2], "correct": [1, 0]}).write_parquet(
+        tally
+    )
+    contam = tmp_path / "c.parquet"
+    rows = [
+        ("q1", "gen", "math", "m-3", "exact", 0, 0),
+        ("q9", "gen", "gsm8k", "g-1", "ngram", 2, 9),
+    ]
+    pl.DataFrame(rows, schema=decontam.COLUMNS, orient="row").write_parquet(contam)
+    parser = argparse.ArgumentParser()
+    summary_cli.add_arguments(parser)
+    base = ["--plans", str(plan), "--tally", str(tally), "-o", str(tmp_path / "pool.json")]
+    assert summary_cli.run(parser.parse_args(base)) == 0
+    assert "contamination" not in json.loads((tmp_path / "pool.json").read_text())
+    assert summary_cli.run(parser.parse_args([*base, "--contamination", str(contam)])) == 0
+    summary = json.loads((tmp_path / "pool.json").read_text())["contamination"]
+    assert summary["flagged_queries"] == 1  # q9 is not in this pool
+    assert summary["per_benchmark"]["math"]["exact"] == 1
+    assert summary["per_benchmark"]["gsm8k"]["flagged_queries"] == 0

@@ -1,18 +1,25 @@
-"""Dataset cards: a Hugging Face ``README.md`` (YAML front matter + markdown) for a dataset.
+"""Dataset cards: a Hugging Face ``README.md`` (YAML metadata + markdown) for a dataset.
 
-The card states the recipe, counts, a per-level table, coverage, yield and cost,
-and the lineage (pool files, seeds, template and grader versions).
+Built on ``huggingface_hub``'s ``DatasetCardData`` (license, task categories, size
+category, tags, source datasets, the parquet config and features, and a ``dart`` block
+naming the pool, synthesis model, recipe and decontamination) and ``DatasetCard``, which
+parses the text back, so a card that the Hub would reject fails here. The markdown states
+the recipe, counts, decontamination against the benchmarks, a per-level table, coverage,
+yield and cost, and the lineage (pool files, seeds, template and grader versions).
 
     from dart.reports.card import dataset_card
     text = dataset_card("dart-uniform", stats, data_file="dart-uniform.parquet",
-                        lineage={"pool": ["results/pool/smollm2/round0/verified/shard0.parquet"]})
+                        lineage={"pool": "results/pool/smollm2", "model": ["smollm2-135m"]},
+                        sources=["openai/gsm8k"], license="mit")
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from huggingface_hub import DatasetCard, DatasetCardData
 
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
                    (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"))  # fmt: skip
@@ -22,27 +29,44 @@ FEATURES = (
     ("trial", "int64"), ("level", "int64"), ("source", "string"),
     ("template_version", "string"), ("grader_version", "string"), ("model", "string"),
 )  # fmt: skip
+TAGS = ("math", "synthetic", "dart-math", "rejection-sampling")
 
 
 def size_category(rows: int) -> str:
     return next((label for bound, label in SIZE_CATEGORIES if rows < bound), "n>10M")
 
 
-def front_matter(name: str, stats: Mapping[str, Any], data_file: str) -> str:
-    lines = [
-        "---",
-        f"pretty_name: {json.dumps(name)}",
-        "language:\n- en",
-        "task_categories:\n- text-generation\n- question-answering",
-        "tags:\n- math\n- synthetic\n- dart-math\n- rejection-sampling",
-        f"size_categories:\n- {size_category(int(stats.get('rows', 0)))}",
-        "configs:\n- config_name: default\n  data_files:\n  - split: train",
-        f"    path: {json.dumps(data_file)}",
-        "dataset_info:\n  features:",
-    ]
-    lines += [f"  - name: {n}\n    dtype: {t}" for n, t in FEATURES]
-    lines += ["  splits:\n  - name: train", f"    num_examples: {int(stats.get('rows', 0))}", "---"]
-    return "\n".join(lines)
+def card_data(
+    name: str, stats: Mapping[str, Any], data_file: str, *, license: str = "unknown",
+    sources: Sequence[str] = (), lineage: Mapping[str, Any] | None = None,
+) -> DatasetCardData:  # fmt: skip
+    """The card's YAML metadata."""
+    rows = int(stats.get("rows", 0))
+    lineage = dict(lineage or {})
+    contamination = stats.get("contamination") or {}
+    dart = {
+        "recipe": stats.get("recipe", {}),
+        "pool": lineage.get("pool"),
+        "synthesis_model": lineage.get("model"),
+        "grader_version": lineage.get("grader_version"),
+        "template_version": lineage.get("template_version"),
+        "decontaminated": contamination.get("decontaminate") if contamination else None,
+        "flagged_queries": contamination.get("flagged_queries") if contamination else None,
+    }
+    return DatasetCardData(
+        pretty_name=name, language=["en"], license=license,
+        task_categories=["text-generation", "question-answering"],
+        size_categories=[size_category(rows)], tags=list(TAGS),
+        source_datasets=list(sources) or None,
+        configs=[{"config_name": "default", "data_files": [{"split": "train", "path": data_file}]}],
+        dataset_info={"features": [{"name": n, "dtype": t} for n, t in FEATURES],
+                      "splits": [{"name": "train", "num_examples": rows}]},
+        dart={k: v for k, v in dart.items() if v is not None},
+    )  # fmt: skip
+
+
+def front_matter(name: str, stats: Mapping[str, Any], data_file: str, **kwargs: Any) -> str:
+    return "---\n" + card_data(name, stats, data_file, **kwargs).to_yaml() + "\n---"
 
 
 def _fmt(value: Any) -> str:
@@ -94,19 +118,41 @@ def recipe_text(recipe: Mapping[str, Any], k_p: float | None) -> str:
             f"query, fail rate over its first {recipe.get('n_probe')} trials, {how} (DARS-Prop2Diff)")  # fmt: skip
 
 
-def dataset_card(
-    name: str, stats: Mapping[str, Any], *, data_file: str, lineage: Mapping[str, Any] | None = None
-) -> str:
-    """The README.md text of dataset ``name`` from its assembly ``stats``."""
+def contamination_text(stats: Mapping[str, Any]) -> str:
+    """The decontamination section: per benchmark, flagged queries and what was done."""
+    c = stats.get("contamination")
+    if not c:
+        return "Not checked against evaluation benchmarks (no decontamination file given)."
+    done = (f"dropped before selection ({c['dropped_queries']:,} queries)" if c["decontaminate"]
+            else f"kept (decontamination off; {c.get('rows_from_flagged', 0):,} rows come from them)")  # fmt: skip
+    rows = ["| benchmark | flagged queries | exact | n-gram only | items hit |",
+            "|---|---|---|---|---|"]  # fmt: skip
+    for bench, r in c.get("per_benchmark", {}).items():
+        cells = (bench, r["flagged_queries"], r["exact"], r["ngram"], r["items_hit"])
+        rows.append("| " + " | ".join(_fmt(v) for v in cells) + " |")
+    ngram = c.get("ngram")
+    how = f"exact match after normalisation or a shared {ngram}-gram" if ngram else "see files"
+    return (
+        f"Queries checked against the benchmarks ({how}): {_fmt(c['flagged_queries'])} of "
+        f"{_fmt(c['queries_checked'])} flagged, {done}.\n\n" + "\n".join(rows)
+    )
+
+
+def build_card(
+    name: str, stats: Mapping[str, Any], *, data_file: str,
+    lineage: Mapping[str, Any] | None = None, sources: Sequence[str] = (),
+    license: str = "unknown", description: str = "",
+) -> DatasetCard:  # fmt: skip
+    """The dataset card of ``name`` from its assembly ``stats`` (see the module doc)."""
     recipe = stats.get("recipe", {})
     cost = stats.get("cost", {})
     filters = {k: recipe[k] for k in ("levels", "sources") if k in recipe}
+    meta = card_data(name, stats, data_file, license=license, sources=sources, lineage=lineage)
     parts = [
-        front_matter(name, stats, data_file),
         f"# {name}",
         "Synthetic step-by-step math solutions built by difficulty-aware rejection sampling "
         "(a reproduction of DART-Math, arXiv 2407.13690). Every row is a response judged "
-        "correct against the reference answer.",
+        "correct against the reference answer." + (f"\n\n{description}" if description else ""),
         "## Recipe",
         f"`{recipe.get('recipe')}`: {recipe_text(recipe, stats.get('k_p'))}."
         + (f" Filters: {json.dumps(filters)}." if filters else "")
@@ -117,6 +163,8 @@ def dataset_card(
         f" ({100 * float(stats.get('coverage', 0)):.1f}%)"
         f"\n- queries short of their target: {len(stats.get('short_of_target', []))}"
         f" (at the trial cap: {len(stats.get('capped_short', []))})",
+        "## Decontamination",
+        contamination_text(stats),
         "## Per level",
         level_table(stats),
         "## Yield and cost",
@@ -132,4 +180,9 @@ def dataset_card(
         'Load with `datasets.load_dataset("parquet", data_files=...)`.',
         "```json\n" + json.dumps(dict(lineage or {}), indent=2, default=str) + "\n```",
     ]
-    return "\n\n".join(parts) + "\n"
+    return DatasetCard("---\n" + meta.to_yaml() + "\n---\n\n" + "\n\n".join(parts) + "\n")
+
+
+def dataset_card(name: str, stats: Mapping[str, Any], **kwargs: Any) -> str:
+    """The README.md text of dataset ``name`` (keyword arguments as :func:`build_card`)."""
+    return str(build_card(name, stats, **kwargs))

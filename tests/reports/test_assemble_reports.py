@@ -7,8 +7,9 @@ import json
 
 import polars as pl
 import pytest
+from huggingface_hub import DatasetCard
 
-from dart import assemble_cli
+from dart import assemble_cli, decontam
 from dart.assemble import assemble
 from dart.errors import DartError
 from dart.pool import plan_cli, tally_cli
@@ -143,3 +144,43 @@ def test_card_front_matter_is_yaml():
     meta = yaml.safe_load(text.split("---\n")[1])
     assert meta["configs"][0]["data_files"][0]["path"] == "x.parquet"
     assert meta["size_categories"] == ["1K<n<10K"]
+
+
+def test_planted_benchmark_query_is_dropped_or_kept_and_counted(tmp_path):
+    verified, _, qpath = build_pool(tmp_path)
+    bench = tmp_path / "bench.parquet"
+    pl.DataFrame(
+        {"item_id": ["b-0", "b-1"], "question": ["What is  $1$ ?", "Something else entirely."],
+         "benchmark": ["heldout", "heldout"]}
+    ).write_parquet(bench)  # fmt: skip
+    contam = tmp_path / "decontam" / "q.parquet"
+    argv = ["--queries", qpath, "--benchmarks", str(bench), "-o", str(contam),
+            "--stats", str(tmp_path / "decontam" / "q.stats.json")]  # fmt: skip
+    assert call(decontam, argv) == 0
+    planted = pl.read_parquet(qpath).filter(query="what is 1?")["query_id"].item()
+    assert pl.read_parquet(contam)["query_id"].to_list() == [planted]
+
+    def build(flag: str) -> tuple[pl.DataFrame, dict, str]:
+        out = tmp_path / flag
+        argv = ["--queries", qpath, "--verified", *verified, "--name", "u",
+                "--recipe-json", json.dumps(RECIPES["u"]), "-o", str(out / "u.parquet"),
+                "--card", str(out / "README.md"), "--stats", str(out / "stats.json"),
+                "--plots", str(out), "--contamination", str(contam), flag]  # fmt: skip
+        assert call(assemble_cli, argv) == 0
+        stats = json.loads((out / "stats.json").read_text())
+        return pl.read_parquet(out / "u.parquet"), stats, (out / "README.md").read_text()
+
+    on, s_on, card_on = build("--decontaminate")
+    off, s_off, card_off = build("--no-decontaminate")
+    assert planted not in on["query_id"].to_list() and planted in off["query_id"].to_list()
+    assert s_on["contamination"]["per_benchmark"]["heldout"]["flagged_queries"] == 1
+    assert s_on["contamination"]["dropped_queries"] == 1 and s_on["queries"] == 3
+    assert s_off["contamination"]["dropped_queries"] == 0 and s_off["queries"] == 4
+    assert s_off["contamination"]["rows_from_flagged"] == 2
+    assert "| heldout | 1 | 1 | 0 | 1 |" in card_on and "dropped before selection" in card_on
+    assert "decontamination off" in card_off
+    card = DatasetCard(card_on)
+    assert card.data.dart["decontaminated"] is True and card.data.dart["flagged_queries"] == 1
+    assert card.data.source_datasets == ["q"] and card.data.license == "unknown"
+    record = read_record(tmp_path / "--decontaminate" / "u.parquet")
+    assert str(contam) in {i["path"] for i in record["inputs"]}
