@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 
 from dart import provenance
@@ -30,6 +31,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "tally": ("dart.pool.tally_cli", "add a round's verified shards to the per-query tally"),
     "pool": ("dart.pool.summary_cli", "summarise a finished pool"),
     "assemble": ("dart.assemble_cli", "assemble a dataset from a pool with a recipe"),
+    "train": ("dart.train.cli", "fine-tune a base model on a dataset (CPU, or GPUs via torchrun)"),
     "decontam": ("dart.decontam", "flag queries that overlap benchmark items (exact, n-gram)"),
     "audit": ("dart.audit", "walk and check the provenance of a file"),
     "config": ("dart.config", "validate a config file and write the merged config"),
@@ -69,11 +71,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     wildcards = dict(i.partition("=")[::2] for i in top.wildcards.split(",") if i)
     provenance.set_context(rule=top.rule, wildcards=wildcards)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(module.run(args) or 0)
     except DartError as exc:
         logging.getLogger("dart").error("%s", exc)
         return 2
+    except KeyboardInterrupt:
+        # SIGINT, or SIGTERM (what Slurm sends at a time limit and Snakemake on cancel):
+        # the `finally` blocks and context managers on the way have stopped child processes
+        # and removed temporary outputs; resumable parts are kept (see each verb).
+        name = "SIGTERM" if _SIGNALLED else "SIGINT"
+        logging.getLogger("dart").error("dart %s: stopped by %s", top.verb, name)
+        return 128 + (signal.SIGTERM if _SIGNALLED else signal.SIGINT)
+
+
+_SIGNALLED: list[int] = []
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM takes the same way out as Ctrl-C: cleanup runs, no traceback is printed."""
+    _SIGNALLED.append(signum)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut cleanup short
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

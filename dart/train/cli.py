@@ -1,0 +1,211 @@
+"""``dart train``: fine-tune a base model folder on a dataset into a model folder.
+
+With ``gpus >= 1`` the verb re-runs itself under ``torchrun --standalone`` over exactly
+that many GPUs (DeepSpeed ZeRO-3 from ``dart/train/zero3.json``); with ``gpus: 0`` it
+trains on CPU in this process. See :mod:`dart.train.finetune` for checkpoints and resume.
+
+    dart --rule train --wildcards model=smollm2-135m--uniform train \\
+        --dataset results/datasets/uniform.parquet --base data/models/smollm2-135m \\
+        --hyperparams-json '{"max_length": 512, "global_batch": 4}' --seed 42 --threads 2 \\
+        --name smollm2-135m--uniform -o results/models/smollm2-135m--uniform
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from dart import provenance
+from dart.errors import DartError
+from dart.train.hyperparams import Hyperparams
+from dart.train.launch import is_launched, relaunch, torchrun_argv
+
+log = logging.getLogger(__name__)
+
+WEIGHT_GLOBS = ("*.safetensors", "*.bin")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dataset", required=True, type=Path, help="dataset parquet (query, response)"
+    )
+    parser.add_argument("--base", required=True, type=Path, help="base model folder (HF format)")
+    parser.add_argument(
+        "--hyperparams-json", default="{}",
+        help="JSON object of training settings (keys: dart.train.hyperparams.Hyperparams)",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=42, help="training and packing seed")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--name", help="model name for the card (default: output folder name)")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="model folder to create")
+
+
+def run(args: argparse.Namespace) -> int:
+    hp = Hyperparams.from_json(args.hyperparams_json)
+    args.name = args.name or args.output.name
+    if hp.gpus >= 1 and not is_launched():
+        context = provenance._CONTEXT  # the rule and wildcards this call runs for
+        argv = torchrun_argv(
+            args, gpus=hp.gpus, rule=context["rule"], wildcards=context["wildcards"],
+            python=sys.executable,
+        )  # fmt: skip
+        return relaunch(argv)
+    from dart.train.finetune import Interrupted
+
+    try:
+        fine_tune(args, hp)
+    except Interrupted as exc:
+        work = work_folder(args.output)
+        log.error("interrupted by %s; checkpoints kept in %s; rerun to resume", exc, work)
+        return 128 + exc.signum
+    return 0
+
+
+def work_folder(output: Path) -> Path:
+    """The stable folder beside the output where checkpoints live until training ends."""
+    return output.with_name(output.name + ".work")
+
+
+def load_tokenizer(base: Path):
+    from transformers import AutoTokenizer
+
+    if not (base / "config.json").is_file():
+        raise DartError(f"{base}: not a model folder (no config.json)")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base)
+    except Exception as exc:  # transformers raises OSError, ValueError, TypeError here
+        raise DartError(f"{base}: no usable tokenizer ({type(exc).__name__}: {exc})") from None
+    if not getattr(tokenizer, "chat_template", None):
+        raise DartError(f"{base}: tokenizer has no chat template (the output must carry one)")
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def weights_hash(folder: Path) -> str:
+    files = sorted(f for g in WEIGHT_GLOBS for f in folder.glob(g))
+    if not files:
+        raise DartError(f"{folder}: no weights (*.safetensors or *.bin)")
+    if len(files) == 1:
+        return provenance.sha256_file(files[0])
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}\0{provenance.sha256_file(f)}\n".encode())
+    return h.hexdigest()
+
+
+def base_info(base: Path) -> dict[str, Any]:
+    """Base model id, revision and weight hash, from its provenance record when it has one."""
+    record = provenance.read_record(base) or {}
+    model = record.get("model", {})
+    info = {
+        "path": str(base),
+        "model_id": model.get("model_id") or base.name,
+        "revision": model.get("revision"),
+        "weights_sha256": model.get("weights_sha256") or weights_hash(base),
+        "license": None,
+    }
+    card = base / "README.md"
+    if card.is_file():
+        from huggingface_hub import ModelCard
+
+        info["license"] = ModelCard.load(card).data.to_dict().get("license")
+    return info
+
+
+def prepare(args: argparse.Namespace, hp: Hyperparams):
+    """Everything that can fail on bad input, before anything is written."""
+    from dart.prompts import get_template
+    from dart.train.data import load_samples, make_rows
+    from dart.train.finetune import make_plan, resolve_runtime
+
+    tokenizer = load_tokenizer(args.base)
+    template = get_template(hp.template)
+    samples, counts = load_samples(args.dataset, tokenizer, template, hp.max_length, hp.overlong)
+    rows = make_rows(samples, hp.max_length, hp.batch_unit, args.seed)
+    plan = make_plan(hp, rows)
+    plan.extra = {k: counts[k] for k in ("rows", "truncated", "dropped", "target_tokens")}
+    return tokenizer, template, rows, plan, resolve_runtime(hp)
+
+
+def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
+    import torch
+
+    from dart.train import finetune as ft
+
+    began = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    if not sys.stderr.isatty():  # the rule's log gets log lines, not progress bars
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    tokenizer, template, rows, plan, runtime = prepare(args, hp)
+    log.info(
+        "%s: %d samples in %d rows, %d tokens; %d steps (%d per epoch, accumulation %d); %s %s %s",
+        args.dataset, plan.samples, plan.packed_rows, plan.tokens, plan.total_steps,
+        plan.steps_per_epoch, plan.accumulation, runtime["device"], runtime["precision"],
+        runtime["attn_implementation"],
+    )  # fmt: skip
+    base = base_info(args.base)
+    dataset = {"path": str(args.dataset), "name": args.dataset.stem,
+               "sha256": provenance.sha256_file(args.dataset)}  # fmt: skip
+    fingerprint = {"hyperparams": hp.to_dict(), "seed": args.seed, "dataset": dataset["sha256"],
+                   "base": base["weights_sha256"], "template": template.describe()}  # fmt: skip
+    work = work_folder(args.output)
+    targs = ft.training_arguments(hp, plan, runtime, work, args.seed)
+    resume = ft.prepare_work(work, fingerprint, targs.process_index == 0)
+    model = ft.load_model(args.base, runtime, tokenizer)
+    trainer = ft.build_trainer(model, rows, hp, plan, runtime, targs, tokenizer.pad_token_id)
+    result = ft.run_training(trainer, plan, resume)
+    final = work / "final"
+    ft.save_final(trainer, tokenizer, final)
+    if not trainer.is_world_process_zero():
+        return
+    training = {
+        "name": args.name, "base": base, "dataset": dataset, "template": template.describe(),
+        "hyperparams": hp.to_dict(), "seed": args.seed, "plan": asdict(plan), "runtime": runtime,
+        "result": result,
+    }  # fmt: skip
+    finish(training, trainer.state.log_history, final, work, args.output, began)
+
+
+def finish(training: dict[str, Any], history, final: Path, work: Path, output: Path, began: float):
+    """Write the curves, record and card into the finished folder, publish it, record provenance."""
+    from dart.train import card
+    from dart.train.finetune import peak_rss_mb, publish
+
+    losses = card.loss_rows(history)
+    result = training["result"]
+    result["final_loss"] = losses[-1]["loss"] if losses else None
+    result["peak_rss_mb"] = peak_rss_mb()
+    result["wall_seconds"] = round(time.perf_counter() - began, 3)
+    card.write_loss(losses, final, training["name"])
+    out_hash = weights_hash(final)
+    card.write_training_json({**training, "weights_sha256": out_hash}, final)
+    card.write_card(training, final)
+    publish(final, output, work)
+    plan = training["plan"]
+    base = training["base"]
+    provenance.write_record(
+        output,
+        step="train",
+        params={**training["hyperparams"], "template": training["template"], "plan": plan,
+                "runtime": training["runtime"]},
+        inputs=[training["dataset"]["path"], base["path"]],
+        rows={"samples": plan["samples"], "packed_rows": plan["packed_rows"],
+              "tokens": plan["tokens"], "steps": plan["total_steps"]},
+        seeds={"seed": training["seed"]},
+        model={"base_model_id": base["model_id"], "base_revision": base["revision"],
+               "base_weights_sha256": base["weights_sha256"], "weights_sha256": out_hash},
+        extra={k: result.get(k) for k in ("final_loss", "train_seconds", "wall_seconds",
+                                          "tokens_per_s", "peak_rss_mb", "resumed_from_step")},
+    )  # fmt: skip
+    log.info("%s: model ready; final loss %s, %.1f s, %s tokens/s", output, result["final_loss"],
+             result["wall_seconds"], result["tokens_per_s"])  # fmt: skip

@@ -1,0 +1,52 @@
+"""Hyperparameters: unknown keys, wrong types and impossible values name the key."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dart.errors import DartError
+from dart.train.hyperparams import Hyperparams
+
+CONTRACT = {
+    "template": "alpaca", "epochs": 1, "learning_rate": 5e-5, "lr_scheduler": "cosine",
+    "warmup_ratio": 0.03, "weight_decay": 0.0, "max_length": 4096, "global_batch": 64,
+    "micro_batch": 1, "batch_unit": "packed_rows", "packing": True, "overlong": "truncate",
+    "precision": "auto", "gpus": 0, "save_steps": 50, "logging_steps": 1,
+    "deepspeed": "zero3", "attn_implementation": "auto",
+}  # fmt: skip
+
+
+def test_contract_keys_parse_and_resolve():
+    hp = Hyperparams.from_json(json.dumps(CONTRACT))
+    assert hp.epochs == 1.0 and isinstance(hp.epochs, float)
+    assert hp.accumulation == 64
+    assert set(Hyperparams.defaults()) == set(Hyperparams.descriptions())
+    assert all(Hyperparams.descriptions().values())
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"n_epochs": 1}, "n_epochs"),
+        ({"epochs": "1"}, "epochs"),
+        ({"packing": 1}, "packing"),
+        ({"max_length": 4096.0}, "max_length"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_unit": "tokens"}, "batch_unit"),
+        ({"warmup_ratio": 1.5}, "warmup_ratio"),
+        ({"global_batch": 64, "micro_batch": 3}, "global_batch"),
+        ({"global_batch": 12, "micro_batch": 2, "gpus": 8}, "global_batch"),
+        ({"batch_unit": "packed_rows", "packing": False}, "packed_rows"),
+        ({"precision": "fp16"}, "fp16"),
+    ],
+)
+def test_bad_values_name_the_key(values, key):
+    with pytest.raises(DartError, match=key):
+        Hyperparams.from_dict(values)
+
+
+def test_not_json_is_an_error():
+    with pytest.raises(DartError, match="hyperparams-json"):
+        Hyperparams.from_json("{epochs: 1}")

@@ -1,0 +1,40 @@
+"""The torchrun command that `dart train` re-runs itself under for gpus >= 1."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from dart.train.launch import is_launched, torchrun_argv
+
+
+def _args(**over):
+    base = dict(dataset="d.parquet", base="m", hyperparams_json='{"gpus": 8}', seed=3,
+                threads=2, name="m--d", output="out/m--d")  # fmt: skip
+    return SimpleNamespace(**{**base, **over})
+
+
+@pytest.mark.parametrize("gpus", [1, 8])
+def test_torchrun_argv(gpus):
+    argv = torchrun_argv(_args(), gpus=gpus, rule="train", wildcards={"model": "m--d"}, python="py")
+    assert argv[:6] == [
+        "py",
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        str(gpus),
+    ]
+    rest = argv[6:]
+    assert rest[:6] == ["-m", "dart.cli", "--rule", "train", "--wildcards", "model=m--d"]
+    assert rest[6] == "train"
+    assert rest[7:] == ["--dataset", "d.parquet", "--base", "m", "--hyperparams-json",
+                     '{"gpus": 8}', "--seed", "3", "--threads", "2", "--name", "m--d",
+                     "-o", "out/m--d"]  # fmt: skip
+
+
+def test_torchrun_argv_rejects_cpu_and_detects_workers():
+    with pytest.raises(ValueError):
+        torchrun_argv(_args(), gpus=0, rule=None, wildcards={}, python="py")
+    assert is_launched({"LOCAL_RANK": "0"}) and not is_launched({})
