@@ -1,0 +1,109 @@
+"""SIGTERM (what Slurm sends at a time limit, and Snakemake on cancel) and SIGINT stop
+every long-running verb within seconds: children stopped, no traceback, no half-written
+output under its final name or as a temporary file; resumable parts kept where documented.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dart.engines.tiny import build_tiny_model
+from dart.pool.ids import sample_id, trial_seed
+
+pytestmark = pytest.mark.slow
+
+
+def _start(args: list[str], cwd: Path, env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dart.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: we can look for leftover children
+    )
+
+
+def _wait_for(predicate, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the process never reached the state to interrupt")
+
+
+def _interrupt(proc: subprocess.Popen, sig: int) -> tuple[int, str, float]:
+    started = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err, time.monotonic() - started
+
+
+def _group_alive(pgid: int) -> list[str]:
+    out = subprocess.run(["ps", "-o", "pid=,pgid=,args=", "-e"], capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if line.split()[1] == str(pgid)]
+
+
+def _temporaries(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob(".*tmp-*")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_grade_stops_its_workers_and_leaves_nothing(tmp_path, dart_env, sig):
+    rows = [
+        {"response": f"\\boxed{{\\frac{{{i}}}{{{i + 7}}} + \\sqrt{{{i}}}}}", "gold": f"{i}"}
+        for i in range(20000)
+    ]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "sub" / "out.jsonl"
+    out.parent.mkdir()
+    proc = _start(["grade", "in.jsonl", "-o", str(out), "--workers", "2"], tmp_path, dart_env)
+    time.sleep(4)
+    assert proc.poll() is None, "grading finished before it could be interrupted"
+    code, err, seconds = _interrupt(proc, sig)
+    assert code == 128 + sig, err[-2000:]
+    assert seconds < 10 and "Traceback" not in err, err[-2000:]
+    assert f"stopped by {signal.Signals(sig).name}" in err
+    assert not out.exists() and not _temporaries(tmp_path)
+    time.sleep(0.5)
+    assert not _group_alive(proc.pid), _group_alive(proc.pid)
+
+
+def _plan(tmp_path: Path, trials: int) -> None:
+    queries = pl.DataFrame({"query_id": ["q0", "q1"], "query": ["What is 1+1?", "What is 2+2?"]})
+    rows = [
+        {"query_id": q, "trial": t, "sample_id": sample_id(q, t), "seed": trial_seed(1, q, t),
+         "round": 0, "shard": 0, "gold": "2", "level": 1, "kind": "arithmetic"}
+        for q in queries["query_id"] for t in range(trials)
+    ]  # fmt: skip
+    pl.DataFrame(rows).write_parquet(tmp_path / "plan.parquet")
+    queries.write_parquet(tmp_path / "queries.parquet")
+
+
+def test_generate_keeps_finished_chunks_and_exits_on_sigterm(tmp_path, dart_env):
+    model = build_tiny_model(tmp_path / "model")
+    _plan(tmp_path, trials=200)
+    out = tmp_path / "gen" / "shard0.parquet"
+    sampling = json.dumps({"temperature": 1.0, "max_new_tokens": 400})
+    args = ["generate", "--plan", "plan.parquet", "--shard", "0", "--queries", "queries.parquet"]
+    args += ["--model", str(model), "--template", "dart-synth", "--sampling-json", sampling]
+    args += ["--threads", "1", "--batch-size", "4", "--chunk-size", "4", "-o", str(out)]
+    proc = _start(args, tmp_path, dart_env)
+    parts = out.parent / (out.name + ".parts")
+    _wait_for(lambda: parts.exists() and any(parts.glob("*.parquet")), 120)
+    code, err, seconds = _interrupt(proc, signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM and seconds < 10, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    assert not out.exists() and any(parts.glob("*.parquet"))  # resumable parts kept
+    assert not [p for p in _temporaries(tmp_path) if p.parent != parts]
+    assert not _group_alive(proc.pid)
