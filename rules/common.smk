@@ -286,6 +286,7 @@ def pool_inputs(wildcards):
     return {
         "plans": [f"{base}/round{r}/plan.json" for r in rounds],
         "tally": f"{base}/round{last}/tally.parquet",
+        "contamination": contamination_files(wildcards.synth),
     }
 
 
@@ -309,6 +310,7 @@ def dataset_inputs(wildcards):
         "queries": synth_queries(synth),
         "pool": f"{POOL}/{synth}/pool.json",
         "verified": dataset_verified(wildcards),
+        "contamination": contamination_files(synth),
     }
 
 

@@ -27,9 +27,16 @@ rule dataset:
         verified=dataset_verified_args,
         recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
+        decontaminate=lambda w: (
+            "--decontaminate"
+            if config["datasets"][w.dataset]["decontaminate"]
+            else "--no-decontaminate"
+        ),
+        description=lambda w: config["datasets"][w.dataset]["description"],
     shell:
         "dart --rule dataset --wildcards dataset={wildcards.dataset}"
         " assemble --queries {params.queries} --verified {params.verified}"
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
-        " --plots {output.plots:q} > {log:q} 2>&1"
+        " --plots {output.plots:q} --contamination {input.contamination:q}"
+        " {params.decontaminate} --description {params.description:q} > {log:q} 2>&1"

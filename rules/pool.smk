@@ -135,4 +135,5 @@ rule pool:
         "../envs/cpu.yaml"
     shell:
         "dart --rule pool --wildcards synth={wildcards.synth}"
-        " pool --plans {input.plans:q} --tally {input.tally:q} -o {output:q} > {log:q} 2>&1"
+        " pool --plans {input.plans:q} --tally {input.tally:q}"
+        " --contamination {input.contamination:q} -o {output:q} > {log:q} 2>&1"
