@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "assemble": ("dart.assemble_cli", "assemble a dataset from a pool with a recipe"),
     "train": ("dart.train.cli", "fine-tune a base model on a dataset (CPU, or GPUs via torchrun)"),
     "decontam": ("dart.decontam", "flag queries that overlap benchmark items (exact, n-gram)"),
+    "summarize": ("dart.reports.summary", "the results table and chart, beside the paper's"),
     "audit": ("dart.audit", "walk and check the provenance of a file"),
     "config": ("dart.config", "validate a config file and write the merged config"),
 }
