@@ -8,7 +8,8 @@ a micro-batch into one sequence with position ids restarting at 0 per sample and
 each sample's first label (transformers' ``DataCollatorWithFlattening``) and never adds
 an ``attention_mask``: with sdpa/eager attention transformers builds the block-diagonal
 mask from the position ids only when no 2-D mask is given; any 2-D mask, even all ones,
-lets samples attend to each other (DESIGN.md 11).
+lets samples attend to each other (DESIGN.md 11). The same happens when the model
+runs with a KV cache (``use_cache``), so training runs with ``config.use_cache = False``.
 
     from dart.train.data import load_samples, make_rows, PackedCollator
     samples, counts = load_samples("results/datasets/uniform.parquet", tok, template, 4096, "truncate")

@@ -222,6 +222,9 @@ def load_model(base: Path, runtime: dict[str, Any], tokenizer: Any):
     )
     if getattr(model, "hf_quantizer", None) is not None:  # a dequantised GGUF keeps its config
         model.hf_quantizer.remove_quantization_config(model)
+    # With a KV cache transformers builds no per-sample mask from the position ids and
+    # packed samples attend to each other; the Trainer sets this too, we do not rely on it.
+    model.config.use_cache = False
     gen = model.generation_config
     if gen is not None:
         gen.eos_token_id = tokenizer.eos_token_id
@@ -292,6 +295,7 @@ def save_final(trainer, tokenizer, final: Path) -> None:
     if final.exists() and trainer.is_world_process_zero():
         shutil.rmtree(final)
     _barrier()
+    trainer.model.config.use_cache = True  # the saved model generates with a cache
     trainer.save_model(str(final))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(final)
