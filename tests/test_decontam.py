@@ -142,3 +142,18 @@ def test_pool_summary_counts_flagged_pool_queries(tmp_path):
     assert summary["flagged_queries"] == 1  # q9 is not in this pool
     assert summary["per_benchmark"]["math"]["exact"] == 1
     assert summary["per_benchmark"]["gsm8k"]["flagged_queries"] == 0
+
+
+def test_template_twins_with_other_numbers_are_not_flagged():
+    tail = "and pays 50% of the total up front. The rest is paid in 4 equal instalments."
+    item = f"Gus buys 32 pencils at 9 dollars each {tail} How many dollars is each instalment?"
+    q = queries([
+        f"Dara buys 64 shells at 4 dollars each {tail} How many dollars is each instalment?",
+        f"Eli buys 32 cards at 9 dollars each {tail} How many dollars is each instalment?",
+        f"Problem 7. Gus buys 32 pencils at 9 dollars each {tail}",
+    ])  # fmt: skip
+    flagged, stats = decontaminate(q, [bench("gsm8k", [item])], n=13)
+    assert set(flagged["query_id"]) == {"q1", "q2"}  # same numbers in order: the same problem
+    assert stats["ngram_hits_numbers_differ"] == 1 and stats["numbers_must_agree"]
+    flagged, _ = decontaminate(q, [bench("gsm8k", [item])], n=13, numbers=False)
+    assert set(flagged["query_id"]) == {"q0", "q1", "q2"}
