@@ -301,7 +301,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="shared distinct n-grams that flag a query (default 1)")  # fmt: skip
     p.add_argument("--numbers-must-agree", action=argparse.BooleanOptionalAction, default=True,
                    help="an n-gram hit counts only when the numbers of the query and the item "
-                        "agree (one set within the other; default on)")  # fmt: skip
+                        "agree (one within the other, in order; default on)")  # fmt: skip
     p.add_argument("-o", "--output", required=True, help="flagged rows: data/decontam/S.parquet")
     p.add_argument(
         "--stats", required=True, help="counts per benchmark: data/decontam/S.stats.json"
