@@ -21,10 +21,14 @@ Each output's provenance record lists every result file as an input, so
 ``dart audit results/summary.md`` walks to each result, and from there to its model,
 dataset and pool. The merged config is read for names only (base model hub ids, dataset
 recipes, seeds) and kept in the record's parameters, not as an input: it is rewritten on
-every run.
+every run. The rule passes the same names as ``--models-json`` instead (model ->
+base, dataset, seed, base_source, recipe), so Snakemake sees them change.
 
     dart summarize --results results --config results/config.yaml -o results/summary.md \\
         --csv results/summary.csv --png results/summary.png
+    dart summarize --inputs results/eval/*/*.json --models-json '{"llama--u": {"base": "llama",
+        "dataset": "u", "seed": 42, "base_source": "meta-llama/Meta-Llama-3-8B",
+        "recipe": "uniform"}}' -o results/summary.md --csv results/summary.csv
 """
 
 from __future__ import annotations
@@ -99,6 +103,7 @@ class Row:
     base: str | None = None
     dataset: str | None = None
     recipe: str | None = None
+    base_source: str | None = None
     seeds: list[int] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)
     per_seed: dict[Any, dict[str, float]] = field(default_factory=dict)
@@ -135,23 +140,35 @@ def load_result(path: str | Path) -> dict[str, Any]:
     return result
 
 
-def model_parts(name: str, cfg: Mapping[str, Any]) -> tuple[str, str | None, str | None, Any]:
-    """(row name, base, dataset, seed) of an evaluated model name."""
+def model_info(
+    name: str, cfg: Mapping[str, Any], models: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Row name, base, dataset, seed, base model source and recipe of an evaluated model.
+
+    From ``models`` (the rule's ``--models-json``) where it names the model, else from the
+    merged config, else from the name (``{base}--{dataset}--s{seed}``).
+    """
     from dart.config import finetuned_models
 
-    tuned = finetuned_models(cfg).get(name) if cfg else None
-    if tuned is not None:
-        return (
-            f"{tuned['base']}--{tuned['dataset']}",
-            tuned["base"],
-            tuned["dataset"],
-            tuned["seed"],
-        )
-    seed = None
-    if m := _SEED.match(name):
-        name, seed = m["group"], int(m["seed"])
-    base, _, dataset = name.partition("--")
-    return name, base, dataset or None, seed
+    spec = dict((models or {}).get(name) or {})
+    if not spec:
+        tuned = finetuned_models(cfg).get(name) if cfg else None
+        if tuned is None:
+            m = _SEED.match(name)
+            base, _, dataset = (m["group"] if m else name).partition("--")
+            tuned = {
+                "base": base,
+                "dataset": dataset or None,
+                "seed": int(m["seed"]) if m else None,
+            }
+        spec = dict(tuned)
+    base, dataset = spec.get("base") or name, spec.get("dataset")
+    if "base_source" not in spec:
+        spec["base_source"] = cfg.get("models", {}).get(base, {}).get("source") if cfg else None
+    if "recipe" not in spec:
+        spec["recipe"] = recipe_of(dataset, cfg)
+    spec["row"] = f"{base}--{dataset}" if dataset else base
+    return {**spec, "base": base, "dataset": dataset}
 
 
 def benchmark_type(result: Mapping[str, Any], cfg: Mapping[str, Any]) -> str:
@@ -165,16 +182,17 @@ def recipe_of(dataset: str | None, cfg: Mapping[str, Any]) -> str | None:
 
 
 def collect(
-    paths: Sequence[str | Path], cfg: Mapping[str, Any]
+    paths: Sequence[str | Path], cfg: Mapping[str, Any], models: Mapping[str, Any] | None = None
 ) -> tuple[list[Row], dict[str, str]]:
     """Our rows (seeds grouped) and each benchmark's type, from the result files."""
     rows: dict[str, Row] = {}
     types: dict[str, str] = {}
     for path in paths:
         result = load_result(path)
-        name, base, dataset, seed = model_parts(str(result["model"]), cfg)
-        row = rows.setdefault(name, Row(name, base=base, dataset=dataset))
-        row.recipe = recipe_of(dataset, cfg)
+        info = model_info(str(result["model"]), cfg, models)
+        name, seed = info["row"], info.get("seed")
+        row = rows.setdefault(name, Row(name, base=info["base"], dataset=info["dataset"]))
+        row.recipe, row.base_source = info["recipe"], info["base_source"]
         bench = str(result["benchmark"])
         types[bench] = benchmark_type(result, cfg)
         scores = row.per_seed.setdefault("-" if seed is None else seed, {})
@@ -197,10 +215,9 @@ def columns(types: Mapping[str, str]) -> list[str]:
     return sorted(types, key=lambda b: (order.get(types[b], len(order)), b))
 
 
-def paper_row(row: Row, types: Mapping[str, str], cfg: Mapping[str, Any]) -> Row | None:
-    """The published row for ``row``'s base model and recipe, in our columns, if any."""
-    spec = cfg.get("models", {}).get(row.base, {}) if cfg and row.base else {}
-    label = PAPER_MODELS.get(str(spec.get("source", "")).lower().split("@")[0])
+def paper_row(row: Row, types: Mapping[str, str]) -> Row | None:
+    """The published row for ``row``'s base model (by hub id) and recipe, in our columns."""
+    label = PAPER_MODELS.get(str(row.base_source or "").lower().split("@")[0])
     published = PAPER.get((label, row.recipe))
     if published is None:
         return None
@@ -209,17 +226,18 @@ def paper_row(row: Row, types: Mapping[str, str], cfg: Mapping[str, Any]) -> Row
     if not scores:
         return None
     name = f"paper: {label} {RECIPE_LABEL[row.recipe]}"
-    out = Row(name, kind="paper", base=row.base, dataset=row.dataset, recipe=row.recipe)
+    out = Row(name, kind="paper", base=row.base, dataset=row.dataset, recipe=row.recipe,
+              base_source=row.base_source)  # fmt: skip
     out.cells = {b: Cell(values=[v]) for b, v in scores.items()}
     out.per_seed = {"paper": scores}
     return out
 
 
-def with_paper_rows(rows: list[Row], types: Mapping[str, str], cfg: Mapping[str, Any]) -> list[Row]:
+def with_paper_rows(rows: list[Row], types: Mapping[str, str]) -> list[Row]:
     out, seen = [], set()
     for row in rows:
         out.append(row)
-        paper = paper_row(row, types, cfg)
+        paper = paper_row(row, types)
         if paper is not None and paper.model not in seen:
             seen.add(paper.model)
             out.append(paper)
@@ -321,9 +339,22 @@ def load_config(path: str | None) -> dict[str, Any]:
     return cfg
 
 
+def _json_arg(value: str) -> dict[str, Any]:
+    try:
+        text = value if value.lstrip().startswith("{") else Path(value).read_text()
+        doc = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DartError(f"--models-json: not a JSON object or readable file ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise DartError("--models-json: must be a JSON object of model name -> fields")
+    return doc
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", default="results", help="results folder (reads eval/*/*.json)")
     p.add_argument("--config", help="the run's merged config (results/config.yaml)")
+    p.add_argument("--models-json", help="model -> {base, dataset, seed, base_source, recipe} "
+                   "(inline JSON or a file); else read from --config or the names")  # fmt: skip
     p.add_argument("--inputs", nargs="*", help="these result files instead of every one found")
     p.add_argument("-o", "--output", required=True, help="summary.md")
     p.add_argument("--csv", required=True, help="summary.csv")
@@ -339,17 +370,18 @@ def run(args: argparse.Namespace) -> int:
     )
     if not files:
         log.warning("no result files under %s/eval: the summary is empty", args.results)
-    ours, types = collect(files, cfg)
+    models = _json_arg(args.models_json) if args.models_json else None
+    ours, types = collect(files, cfg, models)
     cols = columns(types)
-    rows = with_paper_rows(ours, types, cfg)
+    rows = with_paper_rows(ours, types)
     write_text_atomic(markdown(rows, cols, types), args.output)
     write_text_atomic(csv_text(rows, cols), args.csv)
     outputs = [args.output, args.csv]
     if args.png:
         outputs.append(plot_summary(rows, cols, args.png))
-    params = {"config": args.config, "benchmarks": {b: types[b] for b in cols},
+    params = {"config": args.config, "models_json": models, "benchmarks": {b: types[b] for b in cols},
               "models": {r.model: {"base": r.base, "dataset": r.dataset, "recipe": r.recipe,
-                                   "seeds": r.seeds} for r in ours},
+                                   "base_source": r.base_source, "seeds": r.seeds} for r in ours},
               "paper_rows": [r.model for r in rows if r.kind == "paper"]}  # fmt: skip
     for path in outputs:
         write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))

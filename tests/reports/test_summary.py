@@ -119,16 +119,31 @@ def test_audit_of_summary_reaches_each_result_and_its_model_dataset_pool(results
     assert audit(str(out))[1].status == "modified"
 
 
-def test_all_six_paper_columns_give_the_published_average(tmp_path):
+def test_all_six_paper_columns_give_the_published_average():
     types = {t: t for t in summary.PAPER_TYPES}
-    cfg = {"models": {"llama": {"source": "meta-llama/Meta-Llama-3-8B"}},
-           "datasets": {"u": {"recipe": "uniform"}}}  # fmt: skip
-    row = summary.Row("llama--u", base="llama", dataset="u", recipe="uniform")
-    paper = summary.paper_row(row, types, cfg)
+    row = summary.Row("llama--u", base="llama", dataset="u", recipe="uniform",
+                      base_source="meta-llama/Meta-Llama-3-8B")  # fmt: skip
+    paper = summary.paper_row(row, types)
     assert paper.model == "paper: Llama3-8B Uniform"
     mean, sd, complete = summary.average(paper, summary.columns(types))
     assert round(mean, 1) == 38.7 and sd is None and complete  # the published avg
     assert summary.columns(types) == list(summary.PAPER_TYPES)
+
+
+def test_models_json_as_the_rule_passes_it(results):
+    models = {"mistral--p2d--s1": {"base": "mistral", "dataset": "p2d", "seed": 1,
+                                   "base_source": "deepseek-ai/deepseek-math-7b-base",
+                                   "recipe": "uniform"}}  # fmt: skip
+    files = [str(results / "eval" / "mistral--p2d--s1" / "math.json")]
+    out = results / "m.md"
+    argv = ["--inputs", *files, "--models-json", json.dumps(models), "-o", str(out),
+            "--csv", str(results / "m.csv")]  # fmt: skip
+    assert call(argv) == 0
+    table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    assert table[1:] == [
+        "| `mistral--p2d` | 1 | 45.0 | 45.0 |",
+        "| *paper: DSMath-7B Uniform* | - | 52.9 | 52.9 |",
+    ]
 
 
 def test_bad_results_are_named_errors(tmp_path):
