@@ -74,7 +74,8 @@ def pool_folder(verified: list[str]) -> str:
     common = Path(os.path.commonpath([os.path.abspath(p) for p in verified]))
     while common.name.startswith("round") or common.name in ("verified",):
         common = common.parent
-    return os.path.relpath(common)
+    rel = os.path.relpath(common)
+    return str(common) if rel.startswith("..") else rel
 
 
 def contamination_ngram(paths: list[str]) -> int | None:

@@ -123,7 +123,7 @@ def contamination_text(stats: Mapping[str, Any]) -> str:
     c = stats.get("contamination")
     if not c:
         return "Not checked against evaluation benchmarks (no decontamination file given)."
-    done = (f"dropped before selection ({c['dropped_queries']:,} queries)" if c["decontaminate"]
+    done = ("all dropped before selection" if c["decontaminate"]
             else f"kept (decontamination off; {c.get('rows_from_flagged', 0):,} rows come from them)")  # fmt: skip
     rows = ["| benchmark | flagged queries | exact | n-gram only | items hit |",
             "|---|---|---|---|---|"]  # fmt: skip

@@ -177,7 +177,7 @@ def test_planted_benchmark_query_is_dropped_or_kept_and_counted(tmp_path):
     assert s_on["contamination"]["dropped_queries"] == 1 and s_on["queries"] == 3
     assert s_off["contamination"]["dropped_queries"] == 0 and s_off["queries"] == 4
     assert s_off["contamination"]["rows_from_flagged"] == 2
-    assert "| heldout | 1 | 1 | 0 | 1 |" in card_on and "dropped before selection" in card_on
+    assert "| heldout | 1 | 1 | 0 | 1 |" in card_on and "all dropped before selection" in card_on
     assert "decontamination off" in card_off
     card = DatasetCard(card_on)
     assert card.data.dart["decontaminated"] is True and card.data.dart["flagged_queries"] == 1
