@@ -164,7 +164,7 @@ def build_index(benchmarks: Iterable[pl.DataFrame], n: int) -> BenchmarkIndex:
         raise DartError(f"--ngram must be at least 1 (got {n})")
     index = BenchmarkIndex(n)
     for frame in benchmarks:
-        for item_id, question, name in frame.iter_rows():
+        for item_id, question, name in frame.select("item_id", "question", "benchmark").iter_rows():
             index.add(name, item_id, question)
     return index
 

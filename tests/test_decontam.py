@@ -68,7 +68,8 @@ def test_exact_and_ngram_matches_name_benchmark_and_item():
 
 
 def test_short_texts_only_by_exact_match_and_smaller_n():
-    benchmarks = [bench("gsm8k", ["What is $11 - 3$?", "Tom has 5 apples and eats 2 of them."])]
+    items = ["What is $11 - 3$?", "Tom has 5 apples and eats 2 of them."]
+    benchmarks = [bench("gsm8k", items).with_columns(gold=pl.lit("8"))]  # extra columns are fine
     q = queries(["What is 11-3?", "What is 11 - 3 plus 4?", "Tom has 5 apples and eats 2."])
     flagged, _ = decontaminate(q, benchmarks, n=13)
     assert flagged["query_id"].to_list() == ["q0"] and flagged["match"][0] == "exact"
