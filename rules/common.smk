@@ -339,3 +339,29 @@ for _synth in config["synth"]:
 
 onstart:
     write_merged(config, RESULTS)
+
+
+# ---- versions and report
+# (owned by the staleness/report work: the code versions each rule passes through
+# `params:`, the workflow location its jobs record, and the report's helpers)
+
+import os as _os
+
+from dart import versions as code_versions
+
+# Every job's provenance record keeps the Snakefile and config files of its run, so that
+# `dart audit` can ask this workflow (`snakemake --list-changes params`) about any record.
+_os.environ["DART_SNAKEFILE"] = _os.path.abspath(workflow.main_snakefile)
+_os.environ["DART_CONFIGFILES"] = _os.pathsep.join(
+    _os.path.abspath(str(c)) for c in workflow.overwrite_configfiles
+)
+
+
+def template_version(synth):
+    """Version of the prompt template a pool's generation uses."""
+    return code_versions.template(config["synth"][synth]["template"])
+
+
+def engine_version(synth):
+    """Code version of a pool's engine (our decoder; vllm's pin and our mapping)."""
+    return code_versions.engine(config["synth"][synth]["engine"])

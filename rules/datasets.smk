@@ -33,10 +33,13 @@ rule dataset:
             else "--no-decontaminate"
         ),
         description=lambda w: config["datasets"][w.dataset]["description"],
+        license=lambda w: config["datasets"][w.dataset]["license"],
+        assembly_version=code_versions.assembly(),
     shell:
         "dart --rule dataset --wildcards dataset={wildcards.dataset}"
         " assemble --queries {params.queries} --verified {params.verified}"
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
         " --plots {output.plots:q} --contamination {input.contamination:q}"
-        " {params.decontaminate} --description {params.description:q} > {log:q} 2>&1"
+        " {params.decontaminate} --description {params.description:q}"
+        " --license {params.license:q} > {log:q} 2>&1"

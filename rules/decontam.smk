@@ -22,7 +22,13 @@ rule decontam:
         runtime=30,
     params:
         ngram=config["decontamination"]["ngram"],
+        min_overlap=config["decontamination"]["min_overlap"],
+        numbers=(
+            "--numbers-must-agree"
+            if config["decontamination"]["numbers_must_agree"]
+            else "--no-numbers-must-agree"
+        ),
     shell:
         "dart --rule decontam --wildcards source={wildcards.source}"
         " decontam --queries {input.queries:q} --benchmarks {input.benchmarks:q}"
-        " --ngram {params.ngram} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"
+        " --ngram {params.ngram} --min-overlap {params.min_overlap} {params.numbers} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"

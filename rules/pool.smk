@@ -13,7 +13,9 @@ checkpoint plan:
     """Plan round r from the tally of the rounds before it."""
     input:
         queries=lambda w: synth_queries(w.synth),
-        tally=previous_tally,
+        # ancient: a re-verified (e.g. re-graded) earlier round must not re-plan, and so
+        # regenerate, the rounds after it; see README "When the grader changes".
+        tally=lambda w: ancient(previous_tally(w)),
         recipes=ancient(f"{POOL}/{{synth}}/recipes.json"),
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
@@ -67,6 +69,8 @@ rule generate:
             config["synth"][w.synth]["engine_options"], sort_keys=True
         ),
         chunk_size=lambda w: config["synth"][w.synth]["chunk_size"],
+        template_version=lambda w: template_version(w.synth),
+        engine_version=lambda w: engine_version(w.synth),
     shell:
         "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
@@ -96,6 +100,7 @@ rule verify:
     params:
         timeout=config["grader"]["timeout"],
         memory_mb=config["grader"]["memory_mb"],
+        grader_version=code_versions.grader(),
     shell:
         "dart --rule verify --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " verify {input.generated:q} --queries {input.queries:q} -o {output:q}"
