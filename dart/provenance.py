@@ -3,7 +3,8 @@
 Every artifact ``X`` the pipeline writes gets a sidecar ``X.prov.json`` that says
 how it was made: the rule and wildcards, parameters, every input's path, sha256
 and record id, the code version (package version, git commit, dirty flag),
-software versions, host, time, seeds, model and row counts. ``dart audit X``
+software versions, the versions of the code pieces that decide the output
+(:mod:`dart.versions`), the workflow root, host, time, seeds, model and row counts. ``dart audit X``
 walks these records back to the raw sources (see :mod:`dart.audit`).
 
 Outputs appear atomically: they are written to a temporary name in the same
@@ -55,6 +56,10 @@ SOFTWARE = (
     "snakemake",
     "gguf",
 )
+
+#: Set by the workflow (rules/common.smk) for its jobs; recorded in ``workflow``.
+SNAKEFILE_ENV = "DART_SNAKEFILE"
+CONFIGFILES_ENV = "DART_CONFIGFILES"
 
 # Set once per process by the CLI (``dart --rule R --wildcards k=v VERB ...``).
 _CONTEXT: dict[str, Any] = {"rule": None, "wildcards": {}}
@@ -194,6 +199,17 @@ def software_versions() -> dict[str, str | None]:
     return versions
 
 
+def workflow_context() -> dict[str, Any]:
+    """The workflow root (this process's directory) and, under Snakemake, its Snakefile
+    and config files (``DART_SNAKEFILE``, ``DART_CONFIGFILES``, set by rules/common.smk)."""
+    configfiles = os.environ.get(CONFIGFILES_ENV, "")
+    return {
+        "root": os.getcwd(),
+        "snakefile": os.environ.get(SNAKEFILE_ENV) or None,
+        "configfiles": [c for c in configfiles.split(os.pathsep) if c],
+    }
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -225,11 +241,22 @@ def write_record(
     seeds: Mapping[str, Any] | None = None,
     model: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Hash ``path`` and its inputs and write its sidecar record atomically."""
+    """Hash ``path`` and its inputs and write its sidecar record atomically.
+
+    ``versions`` are the code versions that decide this output (``dart.versions`` keys);
+    by default those that :func:`dart.versions.keys_for_step` names for ``step``.
+    Relative paths are relative to the current directory, the workflow root, which the
+    record keeps (``workflow.root``) so that ``dart audit`` resolves them from anywhere.
+    """
+    from dart import versions as code_versions
+
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"cannot record provenance of missing output {p}")
+    if versions is None:
+        versions = code_versions.pick(*code_versions.keys_for_step(step, params))
     record = {
         "schema": SCHEMA,
         "record_id": uuid.uuid4().hex[:16],
@@ -246,11 +273,15 @@ def write_record(
         "seeds": dict(seeds or {}),
         "model": dict(model or {}),
         "code": code_version(),
+        "versions": dict(versions),
+        "workflow": workflow_context(),
         "software": software_versions(),
         "host": socket.gethostname(),
         "argv": sys.argv,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if code_versions.overrides():
+        record["version_overrides"] = code_versions.overrides()
     if extra:
         record["extra"] = dict(extra)
     write_json_atomic(record, record_path(p))
