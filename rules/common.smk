@@ -352,8 +352,13 @@ from dart import versions as code_versions
 # Every job's provenance record keeps the Snakefile and config files of its run, so that
 # `dart audit` can ask this workflow (`snakemake --list-changes params`) about any record.
 _os.environ["DART_SNAKEFILE"] = _os.path.abspath(workflow.main_snakefile)
+# Config files under the workflow root are kept relative to it (a copied tree audits
+# against its own config).
 _os.environ["DART_CONFIGFILES"] = _os.pathsep.join(
-    _os.path.abspath(str(c)) for c in workflow.overwrite_configfiles
+    _os.path.relpath(_os.path.abspath(str(c)))
+    if _os.path.abspath(str(c)).startswith(_os.getcwd() + _os.sep)
+    else _os.path.abspath(str(c))
+    for c in workflow.overwrite_configfiles
 )
 
 

@@ -36,14 +36,13 @@ import torch
 
 from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingParams
 from dart.engines.sampling import StopChecker, sample_rows, seeded_generator
+from dart.engines.versions import DECODER_VERSION  # bump it there (light import)
 from dart.errors import DartError
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("llama", "mistral", "qwen2")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-#: Version of the decode loop; bump when a change can alter generated text.
-DECODER_VERSION = "slot-refill/2"
 #: Shortest token prefix shared by all prompts of a call that is prefilled once.
 MIN_SHARED = 32
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingParams
+from dart.engines.versions import VLLM_MAPPING_VERSION
 from dart.errors import DartError
 
 
@@ -149,6 +150,7 @@ class VllmEngine(Engine):
         return {
             "engine": self.name,
             "engine_version": self._vllm.__version__,
+            "mapping": VLLM_MAPPING_VERSION,
             "model": self.model_id,
             "revision": self.revision,
             "weights_sha256": None,
