@@ -44,6 +44,35 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Worked examples for the base-model evaluation prompt, each ending "The answer is X.".
+EVAL_EXAMPLES: tuple[tuple[str, str], ...] = (
+    (
+        "Tom has 3 boxes with 12 pencils in each box. He gives away 9 pencils. "
+        "How many pencils does he have left?",
+        "The boxes hold 3 * 12 = 36 pencils. After giving away 9 he has 36 - 9 = 27 pencils.\n"
+        "The answer is 27.",
+    ),
+    (
+        "Solve for $x$: $5x + 7 = 22$.",
+        "Subtract 7 from both sides: $5x = 15$. Divide by 5: $x = 3$.\nThe answer is 3.",
+    ),
+    (
+        "What is $\\frac{1}{2} + \\frac{1}{3}$?",
+        "With the common denominator 6: $\\frac{3}{6} + \\frac{2}{6} = \\frac{5}{6}$.\n"
+        "The answer is $\\frac{5}{6}$.",
+    ),
+    (
+        "A rectangle is 8 cm long and 5 cm wide. What is its area in square centimetres?",
+        "The area is length times width: 8 * 5 = 40.\nThe answer is 40.",
+    ),
+    (
+        "Is 91 a prime number?",
+        "91 = 7 * 13, so it has divisors other than 1 and itself. It is not prime.\n"
+        "The answer is False.",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Template:
     """A prompt template: ``render(query, tokenizer)`` gives the text to complete."""
@@ -92,6 +121,18 @@ class FewShot(Template):
 
 
 @dataclass(frozen=True)
+class BaseFewShot(Template):
+    """Few-shot evaluation of a base model (DESIGN.md 11): ``User:``/``Assistant:`` turns,
+    worked examples ending "The answer is X.", then the query. 4 shots; 5 for TheoremQA."""
+
+    k: int = 4
+
+    def render(self, query: str, tokenizer: Any = None) -> str:
+        shots = [f"User: {q}\n\nAssistant: {a}\n\n" for q, a in EVAL_EXAMPLES[: self.k]]
+        return "".join(shots) + f"User: {query}\n\nAssistant:"
+
+
+@dataclass(frozen=True)
 class Chat(Template):
     """The tokenizer's own chat template; one user turn with the boxed-answer instruction.
 
@@ -117,10 +158,17 @@ TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
         Synth("dart-synth", "1", ("User:", "Assistant:"), "DART-Math synthesis prompt"),
-        Alpaca("alpaca", "1", ("### Instruction:", "</s>"), "Alpaca instruction prompt"),
+        # v2: stop strings as DESIGN.md 11 (### Instruction: and ### Response:); v1 had "</s>".
+        Alpaca("alpaca", "2", ("### Instruction:", "### Response:"), "Alpaca instruction prompt"),
         Chat("chat", "1", (), "tokenizer chat template, boxed-answer instruction"),
         Chat("chat-few-shot", "1", (), "chat template after 4 worked examples", shots=4),
         FewShot("few-shot", "1", ("User:", "Assistant:"), "4 worked examples, then the query"),
+        BaseFewShot(
+            "base-few-shot", "1", ("User:", "Assistant:"), "base-model evaluation, 4 shots", k=4
+        ),
+        BaseFewShot(
+            "base-few-shot-5", "1", ("User:", "Assistant:"), "base-model evaluation, 5 shots", k=5
+        ),
     )
 }
 

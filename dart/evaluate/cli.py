@@ -1,0 +1,72 @@
+"""``dart evaluate``: generate a model's responses to a benchmark, then score them.
+
+    dart evaluate generate --benchmark data/benchmarks/gsm8k.parquet \\
+        --model results/models/llama3-8b--prop2diff --engine vllm --template alpaca \\
+        --max-new-tokens 2048 --gpus 1 -o results/eval/llama3-8b--prop2diff/gsm8k.gen.parquet
+    dart evaluate score --generations results/eval/M/gsm8k.gen.parquet \\
+        --benchmark data/benchmarks/gsm8k.parquet --benchmark-name gsm8k --model-name M \\
+        -o results/eval/M/gsm8k.json --items results/eval/M/gsm8k.items.jsonl
+
+On SIGTERM or SIGINT both stop within seconds with exit status 128 + signal and no
+traceback: ``generate`` keeps its finished chunks in ``OUT.parts/`` (a rerun resumes
+from them) and writes no OUT; ``score`` stops its grader workers and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from dart.evaluate.signals import Interrupted, stop_on_signals
+
+log = logging.getLogger(__name__)
+
+
+def _generate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--benchmark", required=True, help="benchmark parquet (dart benchmark)")
+    parser.add_argument("--model", required=True, help="model folder or hub id")
+    parser.add_argument("--revision", help="model revision (hub models)")
+    parser.add_argument("--engine", default="transformers", help="transformers or vllm")
+    parser.add_argument("--template", required=True, help="prompt template (dart/prompts.py)")
+    parser.add_argument("--max-new-tokens", type=int, default=2048, help="generation limit")
+    parser.add_argument("--engine-options-json", default="{}", help="engine options as JSON")
+    parser.add_argument("--threads", type=int, help="CPU threads (transformers engine)")
+    parser.add_argument("--gpus", type=int, help="tensor-parallel GPUs (vllm)")
+    parser.add_argument("--batch-size", type=int, default=64, help="batch slots (transformers)")
+    parser.add_argument("--chunk-size", type=int, default=64, help="items per resumable chunk")
+    parser.add_argument("-o", "--output", required=True, help="output .gen.parquet")
+
+
+def _score_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generations", required=True, help="the .gen.parquet of generate")
+    parser.add_argument("--benchmark", required=True, help="benchmark parquet (dart benchmark)")
+    parser.add_argument("--benchmark-name", required=True, help="benchmark name in the result")
+    parser.add_argument("--model-name", required=True, help="model name in the result")
+    parser.add_argument(
+        "--options-json", default="{}", help='scoring options, e.g. {"tolerance": "relative-4pct"}'
+    )
+    parser.add_argument("--workers", type=int, help="grader processes (default: all cores)")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per item")
+    parser.add_argument("--memory-mb", type=int, default=2048, help="memory per grader process")
+    parser.add_argument("-o", "--output", required=True, help="result JSON")
+    parser.add_argument("--items", required=True, help="per-item JSONL")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+    _generate_arguments(steps.add_parser("generate", help="greedy responses to a benchmark"))
+    _score_arguments(steps.add_parser("score", help="grade responses into a result file"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from dart.evaluate import commands
+
+    step = commands.generate if args.step == "generate" else commands.score
+    try:
+        with stop_on_signals():
+            step(args)
+    except Interrupted as stop:
+        kept = " (finished chunks kept for a rerun)" if args.step == "generate" else ""
+        log.error("evaluate %s: %s; no output written%s", args.step, stop, kept)
+        return stop.exit_code
+    return 0
