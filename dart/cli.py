@@ -34,6 +34,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "train": ("dart.train.cli", "fine-tune a base model on a dataset (CPU, or GPUs via torchrun)"),
     "decontam": ("dart.decontam", "flag queries that overlap benchmark items (exact, n-gram)"),
     "summarize": ("dart.reports.summary", "the results table and chart, beside the paper's"),
+    "benchmark": ("dart.evaluate.benchmark_cli", "read a benchmark into the common item table"),
+    "evaluate": ("dart.evaluate.cli", "evaluate a model on a benchmark: generate, then score"),
     "audit": ("dart.audit", "walk and check the provenance of a file"),
     "config": ("dart.config", "validate a config file and write the merged config"),
 }
