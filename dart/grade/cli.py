@@ -52,13 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_rows(path: str) -> Iterator[dict]:
-    """Rows of a JSONL file, one at a time; DartError naming the file and line if bad."""
+    """Rows of a JSONL file, one at a time; DartError naming the file and line if bad.
+
+    A line that is not valid UTF-8 is read with its bad bytes as lone surrogates
+    (``surrogateescape``), so that its row gets an ``error`` verdict instead of the whole
+    file failing.
+    """
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise DartError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            line = raw.decode("utf-8", errors="surrogateescape")
             if not line.strip():
                 continue
             try:
@@ -71,6 +77,17 @@ def read_rows(path: str) -> Iterator[dict]:
                 if key not in row:
                     raise DartError(f"{path}:{number}: no {key!r} field")
             yield row
+
+
+def json_line(row: dict) -> str:
+    """One JSONL line; text that is not valid Unicode (lone surrogates) is written as
+    JSON escapes, so the file stays valid UTF-8 and the row round-trips."""
+    line = json.dumps(row, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(row, ensure_ascii=True)
+    return line + "\n"
 
 
 def summary(counts: collections.Counter) -> str:
@@ -94,7 +111,7 @@ def _grade_file(args) -> int:
         )
         for row in rows:
             counts[row["verdict"], row["reason"]] += 1
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(json_line(row))
     os.replace(tmp, args.output)
     print(summary(counts))
     return 0

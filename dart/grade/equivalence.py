@@ -2,9 +2,10 @@
 
 Cheap rules first: choice letters, whole-answer yes/no/true/false, identical text after
 normalisation, exact numbers (the fast path: no sympy), whole-word text answers; then
-the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50`` only
-when the question asks for a percent, and ``0.5`` otherwise; a bare ``0.5`` never equals
-``50``.
+the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
+also ``0.5`` unless the question asks for a percent; a bare ``0.5`` never equals ``50``.
+Units: a known unit on both sides that differs (``5 m``, ``5 cm``) is wrong; a unit on one
+side only is ignored.
 
     python -c "from dart.grade.equivalence import equivalent; print(equivalent('2(x+1)', '2x+2'))"
 """
@@ -14,9 +15,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from dart.grade.extract import choice_letter
+from dart.grade.extract import choice_letter, reference_parts
 from dart.grade.normalize import Answer, asks_for_percent, normalize, plain_words
 from dart.grade.numbers import Number, numbers_equal, read_number
+from dart.grade.sentences import top_level_parts
 from dart.grade.symbolic import parse_latex, scaled, sympy_equal
 
 BOOLEAN_WORDS = {"yes": "yes", "no": "no", "true": "true", "false": "false"}
@@ -38,13 +40,15 @@ def canonical_kind(kind: str | None) -> str:
     return name
 
 
-def _percent_scale(pred: Answer, gold: Answer, query: str | None) -> tuple[Fraction, Fraction]:
-    """Factors that put both sides on one scale (see the module docstring)."""
-    if pred.percent == gold.percent or asks_for_percent(query):
-        return Fraction(1), Fraction(1)
-    return (Fraction(1, 100) if pred.percent else Fraction(1)), (
-        Fraction(1, 100) if gold.percent else Fraction(1)
-    )
+def _percent_scales(pred: Answer, gold: Answer, query: str | None) -> list[tuple]:
+    """The (pred, gold) factors under which the two sides may be equal (module docstring):
+    ``X%`` against a bare number is read as ``X``, and as ``X/100`` unless the question asks
+    for a percent."""
+    one, hundredth = Fraction(1), Fraction(1, 100)
+    if pred.percent == gold.percent:
+        return [(one, one)]
+    scaled_pair = (hundredth, one) if pred.percent else (one, hundredth)
+    return [(one, one)] if asks_for_percent(query) else [(one, one), scaled_pair]
 
 
 def _numeric(pred: Answer, gold: Answer, query, thousands: bool) -> bool | None:
@@ -55,10 +59,12 @@ def _numeric(pred: Answer, gold: Answer, query, thousands: bool) -> bool | None:
     pred_number = read_number(pred.text, thousands=thousands)
     if pred_number is None:
         return None
-    pred_scale, gold_scale = _percent_scale(pred, gold, query)
-    return numbers_equal(
-        Number(pred_number.value * pred_scale, pred_number.places),
-        Number(gold_number.value * gold_scale, gold_number.places),
+    return any(
+        numbers_equal(
+            Number(pred_number.value * pred_scale, pred_number.places),
+            Number(gold_number.value * gold_scale, gold_number.places),
+        )
+        for pred_scale, gold_scale in _percent_scales(pred, gold, query)
     )
 
 
@@ -90,12 +96,45 @@ def _symbolic(pred: Answer, gold: Answer, query) -> bool:
         pred_expr, gold_expr = parse_latex(pred.text), parse_latex(gold.text)
     except ValueError:
         return False
-    pred_scale, gold_scale = _percent_scale(pred, gold, query)
-    if pred_scale != 1:
-        pred_expr = scaled(pred_expr, pred_scale)
-    if gold_scale != 1:
-        gold_expr = scaled(gold_expr, gold_scale)
-    return sympy_equal(pred_expr, gold_expr)
+    for pred_scale, gold_scale in _percent_scales(pred, gold, query):
+        left = pred_expr if pred_scale == 1 else scaled(pred_expr, pred_scale)
+        right = gold_expr if gold_scale == 1 else scaled(gold_expr, gold_scale)
+        if sympy_equal(left, right):
+            return True
+    return False
+
+
+def _parts(text: str) -> list[str]:
+    """The top-level comma parts of an answer, a set's braces ``\\{ \\}`` removed."""
+    text = text.strip()
+    if text.startswith("\\{") and text.endswith("\\}"):
+        text = text[2:-2]
+    return top_level_parts(text)
+
+
+def _several(pred_raw: str, gold_raw: str, kind: str, percent_question) -> bool | None:
+    """Part-by-part comparison when the reference lists several answers (``1, 2, 3``,
+    ``(2,2), (6,2)``): unordered, each part matched once; None when it does not apply
+    (one part, a thousands number, or a different count of parts)."""
+    if reference_parts(gold_raw) < 2 or "," not in gold_raw:
+        return None
+    gold_parts, pred_parts = _parts(gold_raw), _parts(pred_raw)
+    if len(gold_parts) < 2 or len(pred_parts) != len(gold_parts):
+        return None
+    unmatched = list(gold_parts)
+    for part in pred_parts:
+        match = next(
+            (
+                g
+                for g in unmatched
+                if equivalent(part, g, kind=kind, percent_question=percent_question)[0]
+            ),
+            None,
+        )
+        if match is None:
+            return False
+        unmatched.remove(match)
+    return True
 
 
 def _choice(pred_raw: str, gold_raw: str, kind: str) -> tuple[bool, str] | None:
@@ -105,14 +144,27 @@ def _choice(pred_raw: str, gold_raw: str, kind: str) -> tuple[bool, str] | None:
     return choice_letter(pred_raw) == gold_letter, "choice"
 
 
-def equivalent(pred_raw: str, gold_raw: str, *, kind: str = "math", query=None):
-    """(equal, rule): whether the extracted answer matches the reference answer."""
+def equivalent(
+    pred_raw: str, gold_raw: str, *, kind: str = "math", query=None, percent_question=None
+):
+    """(equal, rule): whether the extracted answer matches the reference answer.
+
+    ``percent_question`` (whether the question asks for a percent) overrides reading it
+    from ``query``.
+    """
     kind = canonical_kind(kind)
+    if percent_question is not None:
+        query = "percent" if percent_question else None
+    several = _several(pred_raw, gold_raw, kind, asks_for_percent(query))
+    if several is not None:
+        return several, "parts"
     choice = _choice(pred_raw, gold_raw, kind)
     if choice is not None or kind == MULTIPLE_CHOICE:
         return choice if choice is not None else (False, "choice")
     gold = normalize(gold_raw)
     pred = normalize(pred_raw, keep_assignment="=" in gold.text)
+    if pred.unit and gold.unit and pred.unit != gold.unit:
+        return False, "unit"
     if pred.text == gold.text and pred.percent == gold.percent:
         return True, "exact"
     words = _words(pred, gold)

@@ -1,8 +1,23 @@
 """Find the final answer in a model response, strictly: no guessing.
 
-Order: the last ``\\boxed{}``/``\\fbox{}`` (real brace matching, ``\\boxed 5`` too), then
-a GSM8K ``#### n`` line, then "The answer is ..." / "Final answer: ...". Anything else
-is no answer, unless the caller asks for the lenient last-number fallback.
+The response is first cut to the model's own turn (text after an end-of-turn token such as
+``<|im_end|>`` is dropped) and, for reasoning models, to what follows the last
+``</think>``. Then, in order:
+
+1. the last ``\\boxed{}``/``\\fbox{}`` (real brace matching, ``\\boxed 5`` too); when the
+   reference has several parts and the last box holds fewer, the last distinct boxes
+   (``\\boxed{1}, \\boxed{2}``), source ``boxes``; a cut-off last box is no answer;
+2. the last of a GSM8K ``#### n`` line and an answer phrase ("The answer is", "Final
+   Answer:", Minerva's "The final answer is $X$. I hope it is correct."), with math
+   delimiters removed and self-corrections read as the last stated answer ("not 5; it is
+   6" is 6, "6, not 5" is 6); a phrase followed by a sentence ("Final Answer: The largest
+   $n$ is 34.") gives what the sentence states, source ``final_sentence``;
+3. a response that is nothing but an expression (``-12``, ``\\frac{3}{8}``), source
+   ``bare``;
+4. a closing sentence that starts with a conclusion word ("So she spent $1,250 in
+   total."), source ``closing_sentence``.
+
+Anything else is no answer, unless the caller asks for the lenient last-number fallback.
 
     python -c "from dart.grade.extract import extract_answer; print(extract_answer('so \\\\boxed{\\\\frac{1}{2}}.'))"
 """
@@ -12,14 +27,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dart.grade.safety import MAX_ANSWER_CHARS
+from dart.grade.sentences import (
+    answer_phrase_value,
+    closing_sentence_value,
+    math_span,
+    own_turn,
+    top_level_parts,
+)
+
 MAX_BRACE_DEPTH = 64  # deeper nesting is refused as pathological, not parsed
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 _GSM8K = re.compile(r"####[ \t]*([^\n]+)")
-_ANSWER_IS = re.compile(
-    r"(?:final answer|the answer)(?:\s+is|\s*:)\s*:?[ \t]*([^\n]+)", re.IGNORECASE
+_ANSWER_PHRASE = re.compile(
+    r"\b(?:final\s+answer|answer)\b(?:\s*\*\*)?(?:\s+is\b|\s*:)(?:\s*\*\*)?[ \t]*:?"
+    r"|\bfinal\s+answer\b(?:\s*\*\*)?(?=[ \t]*\n)",
+    re.IGNORECASE,
 )
 _LAST_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _CHOICE = re.compile(r"^\(?([A-Ea-e])\)?(?:[.:)]|\s|$)")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_UNIT_TAIL = re.compile(r"^-?\$?[\d.,]+\s+[A-Za-z]+(?:\s+[A-Za-z]+)?$")
+_BOOLEAN = re.compile(r"yes|no|true|false", re.IGNORECASE)
 
 
 class AnswerTooComplex(ValueError):
@@ -37,13 +67,12 @@ class Extraction:
 def _match_braces(text: str, open_at: int) -> int | None:
     """Index of the ``}`` closing the ``{`` at open_at (escaped braces skipped)."""
     depth = 0
-    i = open_at
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
+    position = open_at
+    while True:
+        found = _BRACE_OR_ESCAPE.search(text, position)
+        if found is None:
+            return None
+        ch, position = found.group(0), found.end()
         if ch == "{":
             depth += 1
             if depth > MAX_BRACE_DEPTH:
@@ -51,91 +80,128 @@ def _match_braces(text: str, open_at: int) -> int | None:
         elif ch == "}":
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
-    return None
+                return found.start()
 
 
-def _box_content(text: str, start: int, command: str) -> str | None:
-    """Content of the box command at start; None when it is cut off or not a box."""
-    i = start + len(command)
-    if i < len(text) and (text[i].isalpha()):
-        return None  # e.g. \boxedx is another command
+def _box_at(text: str, start: int, end: int) -> tuple[str | None, int, bool]:
+    """(content, where it ends, cut off) of the box command text[start:end]."""
+    i = end
     while i < len(text) and text[i] in " \t":
         i += 1
     if i >= len(text):
-        return None
+        return None, i, True  # "... so \boxed" ends the text
     if text[i] == "{":
-        end = _match_braces(text, i)
-        return None if end is None else text[i + 1 : end]
+        close = _match_braces(text, i)
+        if close is None:
+            return None, len(text), True  # its brace never closes
+        return text[i + 1 : close], close + 1, False
     token = re.match(r"[^\s$]+", text[i:])  # \boxed 5
-    return token.group(0) if token else None
+    if token is None:
+        return None, i, False  # not a box (e.g. "\boxed $")
+    return token.group(0), i + token.end(), False
 
 
-def _cut_off(text: str, start: int, command: str) -> bool:
-    """Whether the box command at start is cut off: its brace never closes, or it ends
-    the text (``... so \\boxed{7``): the final answer was never finished."""
-    rest = text[start + len(command) :].lstrip(" \t")
-    return not rest or rest[0] == "{"
-
-
-def _last_box(text: str) -> tuple[str | None, bool]:
-    """(content of the last box command, whether that last one is cut off)."""
-    end = len(text)
+def _boxes(text: str) -> tuple[list[str], bool]:
+    """(contents of the complete top-level boxes in order, whether the last box command is
+    cut off: then the final answer was never finished)."""
+    found: list[str] = []
+    cut_off = False
+    position = 0
     while True:
-        start, command = max((text.rfind(c, 0, end), c) for c in _BOX_COMMANDS)
-        if start < 0:
-            return None, False
-        content = _box_content(text, start, command)
+        command = _BOX.search(text, position)
+        if command is None:
+            return found, cut_off
+        content, position, cut_off = _box_at(text, command.start(), command.end())
         if content is not None:
-            return content, False
-        if _cut_off(text, start, command):
-            return None, True
-        end = start
+            found.append(content)
 
 
 def last_boxed(text: str) -> str | None:
     """Content of the last ``\\boxed``/``\\fbox`` in text; None when there is none, or
     when the last one is cut off (an earlier box is not the final answer then)."""
-    return _last_box(text)[0]
+    found, cut_off = _boxes(text)
+    return None if cut_off or not found else found[-1]
 
 
 def _clean(answer: str) -> str:
+    if len(answer) > 4 * MAX_ANSWER_CHARS:
+        return answer  # refused by check_answer anyway: not worth scanning
+    answer = answer.strip()
+    span = math_span(answer)
+    if span is not None and span[1] == len(answer.rstrip(". ")):
+        answer = span[0]
     answer = answer.strip().strip("$").strip()
     answer = re.sub(r"^\\\(|\\\)$|^\\\[|\\\]$", "", answer).strip()
     return answer.rstrip(".").strip()
 
 
-def _answer_is(text: str) -> str | None:
-    last = None
-    for last in _ANSWER_IS.finditer(text):  # noqa: B007 - we want the last match
+def _from_boxes(found: list[str], parts: int) -> Extraction | None:
+    last = _clean(found[-1])
+    if parts > 1 and len(top_level_parts(last)) < parts:
+        distinct: list[str] = []
+        for box in reversed(found):
+            value = _clean(box)
+            if value and value not in distinct:
+                distinct.append(value)
+            if len(distinct) == parts:
+                break
+        if len(distinct) > 1:
+            return Extraction(", ".join(reversed(distinct)), "boxes")
+    return Extraction(last, "boxed") if last else None
+
+
+def _marked(text: str) -> Extraction | None:
+    """The last ``#### n`` line or answer phrase, whichever comes later."""
+    gsm = phrase = None
+    for gsm in _GSM8K.finditer(text):  # noqa: B007 - we want the last match
         pass
-    if last is None:
+    for phrase in _ANSWER_PHRASE.finditer(text):  # noqa: B007
+        pass
+    if gsm is not None and (phrase is None or gsm.start() > phrase.start()):
+        value = _clean(gsm.group(1))
+        return Extraction(value, "gsm8k") if value else None
+    if phrase is None:
         return None
-    tail = last.group(1)
-    boxed = last_boxed(tail)
-    if boxed is not None:
-        return boxed
-    # End at a sentence stop (". " or a final "."), never inside a decimal.
-    stop = re.search(r"\.(?:\s|$)", tail)
-    return tail[: stop.start()] if stop else tail
+    found = answer_phrase_value(text[phrase.end() :])
+    if found is None:
+        return None
+    value, from_sentence = found
+    value = _clean(value)
+    return Extraction(value, "final_sentence" if from_sentence else "answer_is") if value else None
 
 
-def extract_answer(text: str, *, lenient: bool = False) -> Extraction | None:
-    """The final answer of a response, or None when it states none."""
-    boxed, cut_off = _last_box(text)
+def _bare(text: str) -> Extraction | None:
+    """The whole response when it is nothing but an answer (``-12``, ``$\\frac38$``)."""
+    value = _clean(text)
+    if not value or "\n" in value or len(value) > 200 or _BOX.search(value):
+        return None
+    words = _WORD.findall(re.sub(r"\\[A-Za-z]+", "", value))
+    if not words or _UNIT_TAIL.match(value) or _BOOLEAN.fullmatch(value):
+        return Extraction(value, "bare")
+    return None
+
+
+def extract_answer(text: str, *, lenient: bool = False, parts: int = 1) -> Extraction | None:
+    """The final answer of a response, or None when it states none.
+
+    ``parts`` is how many parts the reference has (``(2,2), (6,2)`` has 2): a response
+    that boxes each part separately is then read as all of its last boxes.
+    """
+    text = own_turn(text)
+    found, cut_off = _boxes(text)
     if cut_off:
         return None  # the final answer was cut off: no answer, whatever came before
-    if boxed is not None and boxed.strip():
-        return Extraction(_clean(boxed), "boxed")
-    gsm = None
-    for gsm in _GSM8K.finditer(text):  # noqa: B007
-        pass
-    if gsm is not None and _clean(gsm.group(1)):
-        return Extraction(_clean(gsm.group(1)), "gsm8k")
-    said = _answer_is(text)
-    if said is not None and _clean(said):
-        return Extraction(_clean(said), "answer_is")
+    if found:
+        boxed = _from_boxes(found, parts)
+        if boxed is not None:
+            return boxed
+    for rule in (_marked, _bare):
+        extraction = rule(text)
+        if extraction is not None:
+            return extraction
+    closing = closing_sentence_value(text)
+    if closing is not None and _clean(closing):
+        return Extraction(_clean(closing), "closing_sentence")
     if lenient:
         numbers = _LAST_NUMBER.findall(text[-2000:])
         if numbers:
@@ -152,6 +218,19 @@ def gold_answer(gold: str) -> str:
     if "####" in gold:
         return _clean(gold.rsplit("####", 1)[1])
     return _clean(gold)
+
+
+def reference_parts(reference: str) -> int:
+    """How many answers the reference holds: ``(2,2), (6,2)`` 2, ``\\{1,2,3\\}`` 3,
+    ``\\pm 2`` 2, ``1,234`` (one number) 1."""
+    text = reference.strip()
+    if re.fullmatch(r"\\pm\s*\S.*", text):
+        return 2
+    if text.startswith("\\{") and text.endswith("\\}"):
+        text = text[2:-2]
+    if re.fullmatch(r"-?\d{1,3}(?:(?:,|\{,\}|,\\!\s*)\d{3})+(?:\.\d+)?", text):
+        return 1
+    return len(top_level_parts(text))
 
 
 def choice_letter(answer: str) -> str | None:

@@ -1,4 +1,7 @@
-"""Grade one response against its reference answer: extract, then compare.
+"""Grade one response against its reference answer: prepare (extract, check), then decide.
+
+``prepare`` is pure string work; ``decide`` (equivalence, maybe sympy) is what runs under
+the per-item bound, and a ``Decision`` is what a run caches.
 
 python -c "from dart.grade import grade; print(grade('So \\\\boxed{\\\\frac{1}{2}}.', '0.5'))"
 """
@@ -9,11 +12,14 @@ import logging
 import signal
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from dart.grade.equivalence import canonical_kind, equivalent
-from dart.grade.extract import AnswerTooComplex, extract_answer, gold_answer
-from dart.grade.safety import UnsafeAnswer, check_answer
+from dart.grade.extract import AnswerTooComplex, extract_answer, gold_answer, reference_parts
+from dart.grade.normalize import asks_for_percent
+from dart.grade.safety import InvalidText, UnsafeAnswer, check_answer, check_text
 from dart.grade.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, TRUNCATED, WRONG, Verdict
+from dart.grade.version import GRADER_VERSION
 
 log = logging.getLogger(__name__)
 TRUNCATED_REASONS = {"length", "max_tokens"}
@@ -43,17 +49,81 @@ def time_bound(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _judge(response: str, gold: str, kind: str, query, lenient: bool, seen: list) -> Verdict:
-    extraction = extract_answer(response, lenient=lenient)
-    if extraction is None:
-        return Verdict(NO_ANSWER, "no_answer")
-    seen.append(extraction.text)  # so that a timeout or an error still shows it
-    check_answer(extraction.text)
-    reference = gold_answer(gold)
-    check_answer(reference)
-    equal, rule = equivalent(extraction.text, reference, kind=kind, query=query)
-    outcome = CORRECT if equal else WRONG
-    return Verdict(outcome, f"{extraction.source}:{rule}", extraction.text)
+@dataclass(frozen=True)
+class Decision:
+    """What equivalence is decided on: the same Decision always gets the same outcome, so a
+    run decides each one once (``key``, keyed by the grader version too)."""
+
+    answer: str
+    reference: str
+    kind: str
+    percent_question: bool
+
+    @property
+    def key(self) -> tuple:
+        return (GRADER_VERSION, self.answer, self.reference, self.kind, self.percent_question)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A response whose answer was found and passed the checks; it waits for a Decision."""
+
+    source: str
+    decision: Decision
+
+
+def prepare(
+    response: str, gold, *, kind="math", query=None, finish_reason=None, lenient=False
+) -> Verdict | Prepared:
+    """Everything but the equivalence decision: truncation, invalid text, extraction and
+    the refusals; a final Verdict, or a Prepared item to decide. Pure string work."""
+    if finish_reason in TRUNCATED_REASONS:
+        return Verdict(TRUNCATED, f"finish_reason={finish_reason}")
+    kind = canonical_kind(kind)
+    response, gold = str(response or ""), "" if gold is None else str(gold)
+    extracted = None
+    try:
+        check_text(response, "response")
+        check_text(gold, "reference")
+        reference = gold_answer(gold)
+        extraction = extract_answer(response, lenient=lenient, parts=reference_parts(reference))
+        if extraction is None:
+            return Verdict(NO_ANSWER, "no_answer")
+        extracted = extraction.text[:200]
+        check_answer(extraction.text)
+        check_answer(reference)
+    except InvalidText as exc:
+        return Verdict(ERROR, f"error: invalid text: {exc}")
+    except (UnsafeAnswer, AnswerTooComplex) as exc:
+        return Verdict(ERROR, f"refused: {exc}", extracted)
+    percent = asks_for_percent(query)
+    return Prepared(extraction.source, Decision(extraction.text, reference, kind, percent))
+
+
+def decide(decision: Decision, timeout: float | None = None) -> tuple[str, str]:
+    """(outcome, rule or reason) of one Decision, bounded by ``timeout`` in the main thread."""
+    try:
+        with time_bound(timeout):
+            equal, rule = equivalent(
+                decision.answer,
+                decision.reference,
+                kind=decision.kind,
+                percent_question=decision.percent_question,
+            )
+    except GradeTimeout:
+        return TIMEOUT, f"timeout after {timeout:g}s"
+    except Exception as exc:  # a grader bug must not stop a batch; it is recorded
+        log.debug("grading failed", exc_info=True)
+        return ERROR, f"error: {type(exc).__name__}"
+    return (CORRECT if equal else WRONG), rule
+
+
+def verdict_of(prepared: Prepared, outcome: str, detail: str) -> Verdict:
+    """The Verdict of a prepared item once its Decision has an outcome."""
+    answer = prepared.decision.answer
+    if outcome in (CORRECT, WRONG):
+        return Verdict(outcome, f"{prepared.source}:{detail}", answer)
+    return Verdict(outcome, detail, answer[:200])
 
 
 def grade(
@@ -69,22 +139,21 @@ def grade(
     """Grade one response. Never raises for bad model text: that is an ``error`` verdict.
 
     ``timeout`` (seconds) bounds the item in the main thread only; batches should use
-    ``grade_rows``, which also bounds memory and survives a crash of the grader.
+    ``grade_rows``, which also bounds memory, survives a crash of the grader and decides
+    each distinct (answer, reference) pair once.
     """
-    if finish_reason in TRUNCATED_REASONS:
-        return Verdict(TRUNCATED, f"finish_reason={finish_reason}")
-    kind = canonical_kind(kind)
-    gold = "" if gold is None else str(gold)
-    seen: list[str] = []
     try:
         with time_bound(timeout):
-            return _judge(str(response or ""), gold, kind, query, lenient, seen)
+            prepared = prepare(
+                response,
+                gold,
+                kind=kind,
+                query=query,
+                finish_reason=finish_reason,
+                lenient=lenient,
+            )
     except GradeTimeout:
-        outcome, reason = TIMEOUT, f"timeout after {timeout:g}s"
-    except (UnsafeAnswer, AnswerTooComplex) as exc:
-        outcome, reason = ERROR, f"refused: {exc}"
-    except Exception as exc:  # a grader bug must not stop a batch; it is recorded
-        log.debug("grading failed", exc_info=True)
-        outcome, reason = ERROR, f"error: {type(exc).__name__}"
-    extracted = seen[0][:200] if seen else None
-    return Verdict(outcome, reason, extracted)
+        return Verdict(TIMEOUT, f"timeout after {timeout:g}s")
+    if isinstance(prepared, Verdict):
+        return prepared
+    return verdict_of(prepared, *decide(prepared.decision, timeout))

@@ -2,8 +2,9 @@
 
 Model output never reaches ``eval``: ``install_sympy_guard`` makes sympy's string
 evaluator (the ``eval`` behind ``sympify``/``parse_expr``) refuse anything but a plain
-numeral in this process. ``check_answer`` refuses answers that are too long or use TeX
-macro definitions before any parser sees them.
+numeral in this process. ``check_answer`` refuses answers that are too long, use TeX
+macro definitions, or are numbers too large to decide (``dart.grade.limits``) before any
+parser sees them; ``check_text`` refuses text that is not valid Unicode.
 
     python -c "from dart.grade.safety import check_answer; check_answer('\\\\def\\\\x{1}')"
 """
@@ -11,6 +12,8 @@ macro definitions before any parser sees them.
 from __future__ import annotations
 
 import re
+
+from dart.grade.limits import TooLarge, check_structure
 
 MAX_ANSWER_CHARS = 1000
 MAX_DIGIT_RUN = 400
@@ -28,6 +31,26 @@ class UnsafeAnswer(ValueError):
     """The answer is refused before parsing (too long, a macro definition, ...)."""
 
 
+class InvalidText(ValueError):
+    """A response or reference holds text that is not valid Unicode (a lone surrogate,
+    from an invalid UTF-8 byte or a JSON ``\\ud800`` escape) or a NUL byte."""
+
+
+_INVALID = re.compile("[\ud800-\udfff\x00]")
+
+
+def check_text(text: str, what: str) -> None:
+    """Raise InvalidText naming ``what`` (response, reference) and the first bad character."""
+    bad = _INVALID.search(text)
+    if bad is not None:
+        kind = (
+            "a NUL byte"
+            if bad.group(0) == "\x00"
+            else f"a lone surrogate U+{ord(bad.group(0)):04X}"
+        )
+        raise InvalidText(f"{what} holds {kind} at character {bad.start()}")
+
+
 class UnsafeEvaluation(ValueError):
     """sympy was asked to evaluate a string that is not a plain numeral."""
 
@@ -40,6 +63,10 @@ def check_answer(answer: str) -> None:
         raise UnsafeAnswer("TeX macro definitions and I/O commands are not answers")
     if _DIGIT_RUN.search(answer):
         raise UnsafeAnswer(f"number longer than {MAX_DIGIT_RUN} digits")
+    try:
+        check_structure(answer)
+    except TooLarge as exc:
+        raise UnsafeAnswer(f"too large to decide: {exc}") from None
 
 
 def _guarded_eval_expr(code, local_dict, global_dict):

@@ -1,10 +1,15 @@
 """Grade a stream of rows in a persistent pool of bounded worker processes.
 
-Each worker grades chunks of items under a per-item timer (``setitimer``) and an
-address-space limit (``RLIMIT_AS``) and reports every item as it finishes. The parent
-keeps a bounded window of rows in flight, yields results in input order, and kills and
-replaces a worker that stops answering (an item stuck in C code) or dies (out of
-memory): that item becomes ``timeout``/``error`` and the rest of its chunk is re-sent.
+The parent prepares each row (``dart.grade.grader.prepare``: invalid text, extraction and
+refusals, pure string work) and sends only the equivalence decisions to the workers, each
+distinct (answer, reference, kind) once per run: identical pairs wait for, or reuse, the
+first one's outcome (a cache keyed by the grader version), so 5,000 copies of a
+pathological answer cost one timeout. Each worker decides chunks of tasks under a
+per-task timer (``setitimer``) and an address-space limit (``RLIMIT_AS``) and reports
+every task as it finishes. The parent keeps a bounded window of rows in flight, yields
+results in input order, and kills and replaces a worker that stops answering (a task stuck
+in C code) or dies (out of memory): that task becomes ``timeout``/``error`` and the rest
+of its chunk is re-sent.
 
     python -c "from dart.grade import grade_rows; print(list(grade_rows([{'response': '\\\\boxed{2}', 'gold': '2'}], workers=1)))"
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -24,7 +30,15 @@ from multiprocessing.connection import wait
 
 from dart.errors import DartError
 from dart.grade.equivalence import canonical_kind
-from dart.grade.grader import TRUNCATED_REASONS, grade
+from dart.grade.grader import (
+    TRUNCATED_REASONS,
+    GradeTimeout,
+    Prepared,
+    grade,
+    prepare,
+    time_bound,
+    verdict_of,
+)
 from dart.grade.verdict import ERROR, TIMEOUT, Verdict
 
 log = logging.getLogger(__name__)
@@ -44,14 +58,23 @@ def default_workers() -> int:
 
 
 GRADERS = {"dart": "dart.grade.grader", "math-verify": "dart.grade.compare"}
+MAX_CACHED = 100_000  # decisions remembered per run (least recently used dropped)
 
 
-def _grader(name: str):
-    """The function ``(response, gold, ..., lenient, timeout) -> Verdict`` named name."""
-    import importlib
+def _task_function(name: str, timeout: float, lenient: bool):
+    """What a worker runs on one task: a Decision's fields (dart) or a row (math-verify);
+    it returns the fields ``verdict`` and ``reason`` (and, for math-verify, the rest)."""
+    if name == "dart":
+        from dart.grade.grader import Decision, decide
 
-    module = importlib.import_module(GRADERS[name])
-    return module.grade if name == "dart" else module.math_verify_grade
+        def run(task: dict) -> dict:
+            outcome, detail = decide(Decision(**task), timeout)
+            return {"verdict": outcome, "reason": detail}
+
+        return run
+    from dart.grade.compare import math_verify_grade
+
+    return lambda task: math_verify_grade(**task, lenient=lenient, timeout=timeout).as_fields()
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -74,7 +97,7 @@ def _worker_main(conn, timeout: float, memory_mb: int | None, lenient: bool, gra
     from dart.grade.symbolic import _library
 
     _library()  # import and guard before the first timed item
-    grade_item = _grader(grader)
+    run_task = _task_function(grader, timeout, lenient)
     while True:
         try:
             chunk = conn.recv()
@@ -82,9 +105,8 @@ def _worker_main(conn, timeout: float, memory_mb: int | None, lenient: bool, gra
             return
         if chunk is None:
             return
-        for seq, item in chunk:
-            verdict = grade_item(**item, lenient=lenient, timeout=timeout)
-            conn.send((seq, verdict.as_fields()))
+        for seq, task in chunk:
+            conn.send((seq, run_task(task)))
 
 
 class _Worker:
@@ -214,6 +236,56 @@ def _progress_bar(enabled: bool):
     return tqdm(unit="rows", desc="grading", smoothing=0.1)
 
 
+class _Decisions:
+    """The dart grader's per-run bookkeeping: prepared rows, decisions in flight, and the
+    outcomes already decided (keyed by ``Decision.key``, which holds the grader version)."""
+
+    def __init__(self, lenient: bool, timeout: float):
+        self.lenient, self.timeout = lenient, timeout
+        self.decided: collections.OrderedDict[tuple, tuple[str, str]] = collections.OrderedDict()
+        self.waiting: dict[tuple, list[tuple[int, Prepared]]] = {}
+        self.task_keys: dict[int, tuple] = {}
+
+    def admit(self, seq: int, item: dict, finished: dict, todo: collections.deque) -> None:
+        """Prepare row seq: finish it now, attach it to a decision, or queue a decision."""
+        try:
+            with time_bound(self.timeout):
+                prepared = prepare(**item, lenient=self.lenient)
+        except GradeTimeout:
+            prepared = Verdict(TIMEOUT, f"timeout after {self.timeout:g}s (extraction)")
+        if isinstance(prepared, Verdict):
+            finished[seq] = prepared.as_fields()
+            return
+        key = prepared.decision.key
+        if key in self.decided:
+            self.decided.move_to_end(key)
+            finished[seq] = verdict_of(prepared, *self.decided[key]).as_fields()
+        elif key in self.waiting:
+            self.waiting[key].append((seq, prepared))
+        else:
+            self.waiting[key] = [(seq, prepared)]
+            self.task_keys[seq] = key
+            todo.append((seq, dataclasses.asdict(prepared.decision)))
+
+    def resolve(self, task: int, fields: dict, finished: dict) -> None:
+        """Record a decision and finish every row that waits for it."""
+        key = self.task_keys.pop(task)
+        outcome = (fields["verdict"], fields["reason"])
+        self.decided[key] = outcome
+        if len(self.decided) > MAX_CACHED:
+            self.decided.popitem(last=False)
+        for seq, prepared in self.waiting.pop(key):
+            finished[seq] = verdict_of(prepared, *outcome).as_fields()
+
+
+def _admit_plain(seq: int, item: dict, finished: dict, todo: collections.deque) -> None:
+    """math-verify: every row is a task (truncated rows excepted)."""
+    if item.get("finish_reason") in TRUNCATED_REASONS:
+        finished[seq] = grade("", "", finish_reason=item["finish_reason"]).as_fields()
+    else:
+        todo.append((seq, item))
+
+
 def grade_rows(
     rows: Iterable[dict],
     *,
@@ -236,8 +308,10 @@ def grade_rows(
     workers = workers or default_workers()
     window = workers * CHUNK_SIZE * 4
     pool = _Pool(workers, timeout, memory_mb, lenient, grader)
+    decisions = _Decisions(lenient, timeout) if grader == "dart" else None
     source = iter(rows)
     held: dict[int, dict] = {}
+    finished: dict[int, dict] = {}
     todo: collections.deque[tuple[int, dict]] = collections.deque()
     bar = _progress_bar(progress)
     seq = next_out = 0
@@ -251,17 +325,19 @@ def grade_rows(
                     break
                 item = _item(row, seq)
                 held[seq] = row
-                if item.get("finish_reason") in TRUNCATED_REASONS:
-                    pool.results[seq] = grade(
-                        "", "", finish_reason=item["finish_reason"]
-                    ).as_fields()
-                else:
-                    todo.append((seq, item))
+                admit = decisions.admit if decisions is not None else _admit_plain
+                admit(seq, item, finished, todo)
                 seq += 1
             pool.dispatch(todo)
-            while next_out in pool.results:
+            for task in list(pool.results):
+                fields = pool.results.pop(task)
+                if decisions is not None:
+                    decisions.resolve(task, fields, finished)
+                else:
+                    finished[task] = fields
+            while next_out in finished:
                 row = held.pop(next_out)
-                row.update(pool.results.pop(next_out))
+                row.update(finished.pop(next_out))
                 next_out += 1
                 if bar is not None:
                     bar.update()

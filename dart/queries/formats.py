@@ -1,7 +1,8 @@
 """Source formats: map a raw row to a query record ``{query, gold, level, subject, source_id}``.
 
 - ``math``: MATH's schema (problem, solution, level "Level 3", type); the reference
-  answer is the last ``\\boxed{}`` of the solution, found by brace matching.
+  answer is the last ``\\boxed{}`` of the solution, found by brace matching, with math
+  delimiters around it removed (``\\fbox{$\\{1,2,3\\}$}`` gives ``\\{1,2,3\\}``).
 - ``gsm8k``: GSM8K's schema (question, answer); the reference answer is the number
   after ``####``, thousands separators removed.
 - ``table``: any rows, with a column mapping ``{query, gold, level, subject, id}``.
@@ -39,6 +40,25 @@ def last_boxed(text: str) -> str | None:
         if token:
             return token.group(0)
     return None
+
+
+_OUTER_MATH = re.compile(r"^\$+(.*?)\$+$|^\\\((.*)\\\)$", re.S)
+_INNER_MATH = re.compile(r"(?<!\\)\$|\\\(|\\\)")
+
+
+def reference_text(gold: str, where: str) -> str:
+    """A reference answer without the math delimiters around it (``$\\{1,2\\}$`` from
+    ``\\fbox{$\\{1,2\\}$}``, ``\\(x\\)``); DartError naming the row when one is left inside."""
+    text = gold.strip()
+    outer = _OUTER_MATH.match(text)
+    if outer:
+        text = (outer.group(1) if outer.group(1) is not None else outer.group(2)).strip()
+    if _INNER_MATH.search(text):
+        raise DartError(
+            f"{where}: reference answer {gold!r} holds a math delimiter ($ or \\( \\)) "
+            "inside it; write it without delimiters"
+        )
+    return text
 
 
 def gsm8k_answer(answer: str) -> str | None:
@@ -82,6 +102,7 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
         gold = last_boxed(solution)
         if not gold:
             raise DartError(f"{where}: no \\boxed{{}} reference answer in 'solution'")
+        gold = reference_text(gold, where)
         level, subject = _level(row.get("level")), row.get("type") or row.get("subject")
         source_id = row.get("unique_id") or row.get("id")
     elif fmt == "gsm8k":

@@ -154,11 +154,11 @@ CATEGORIES: dict[str, list[tuple]] = {
         ("12.5\\%", "0.125", C),
         ("20\\%", "25\\%", W),
         ("20 percent", "20", C, PERCENT_Q),
-        ("20\\%", "20", W),
+        ("20\\%", "20", C),  # 1.2.0: a percent equals its number (as math-verify has it)
         ("0.2", "20", W, PERCENT_Q),
         ("75\\%", "75", C, "What percentage of the area is shaded?"),
         ("12.5\\%", "\\frac{1}{8}", C),
-        ("12.5", "12.5\\%", W),
+        ("12.5", "12.5\\%", C),  # 1.2.0: likewise
         ("12.5", "12.5\\%", C, PERCENT_Q),
         ("0.125", "12.5", W, PERCENT_Q),
     ],

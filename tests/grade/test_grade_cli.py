@@ -58,3 +58,18 @@ def test_compare_lists_rows_where_math_verify_differs(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("row 1: dart=no_answer") and "math-verify=correct" in out[0]
     assert out[-1] == "compared 2 rows with math-verify: 1 differ"
+
+
+def test_invalid_text_rows_get_error_verdicts_and_the_file_is_written(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [
+        b'{"response": "\\\\boxed{1}\\ud800", "gold": "1"}',  # a JSON lone-surrogate escape
+        b'{"response": "\\\\boxed{1} \xff\xfe", "gold": "1"}',  # invalid UTF-8 bytes
+        b'{"response": "\\\\boxed{1}", "gold": "1"}',
+    ]
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    assert main(["grade", str(src), "-o", str(out), "--workers", "1"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["verdict"] for r in rows] == ["error", "error", "correct"]
+    assert all("invalid text" in r["reason"] for r in rows[:2])
+    assert rows[0]["response"].endswith("\ud800")  # escaped in the file, read back as it was

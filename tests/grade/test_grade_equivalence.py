@@ -7,13 +7,25 @@ from dart.grade.equivalence import canonical_kind, equivalent
 from dart.grade.numbers import read_number
 
 
-def test_percent_is_never_scaled_blindly():
+def test_percent_reads_as_its_number_or_as_a_fraction_unless_a_percent_is_asked():
     assert not equivalent("0.5", "50")[0]
     assert not equivalent("50", "0.5")[0]
     assert equivalent("50\\%", "0.5")[0]
-    assert not equivalent("50\\%", "50")[0]
+    assert equivalent("0.5", "50\\%")[0]
+    assert equivalent("50\\%", "50")[0]
+    assert equivalent("50", "50\\%")[0]
+    assert equivalent("28 pct", "28\\%")[0] and equivalent("28 percent", "28\\%")[0]
     assert equivalent("50\\%", "50", query="What percent is shaded?")[0]
+    assert not equivalent("0.5", "50\\%", query="What percent is shaded?")[0]
     assert not equivalent("0.5", "50", query="What percent is shaded?")[0]
+
+
+def test_units_that_differ_are_wrong_and_a_unit_on_one_side_is_ignored():
+    assert equivalent("5 \\text{ m}", "5\\text{ cm}") == (False, "unit")
+    assert not equivalent("12\\text{ cm}^2", "12\\text{ m}^2")[0]
+    assert equivalent("5\\text{ meters}", "5\\text{ m}")[0]
+    assert equivalent("5", "5\\text{ cm}")[0] and equivalent("5\\text{ cm}", "5")[0]
+    assert equivalent("36\\pi", "36\\pi \\text{ square units}")[0]
 
 
 def test_thousands_separators_only_where_unambiguous():

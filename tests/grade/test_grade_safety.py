@@ -80,3 +80,39 @@ def test_memory_bound_turns_a_huge_allocation_into_error_or_timeout():
     graded = list(grade_rows(rows, workers=1, timeout=2, memory_mb=1024))
     assert graded[0]["verdict"] in {"error", "timeout"}
     assert graded[1]["verdict"] == "correct"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "9^{9^{9^{9}}}",
+        "10^{10^{10}}",
+        "2^{10^{9}}",
+        "(x+1)^{10^{9}}",
+        "\\begin{pmatrix}1&1\\\\1&0\\end{pmatrix}^{100000}",
+        "100000!",
+        "(10^{6})!",
+        "\\binom{100000}{50000}",
+    ],
+)
+def test_answers_too_large_to_decide_are_refused_by_structure(answer):
+    verdict = grade(f"\\boxed{{{answer}}}", "1")
+    assert verdict.verdict == "error" and verdict.reason.startswith("refused: too large"), verdict
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [("2^{10}", "1024"), ("2^{100}", "2^{100}"), ("3!", "6"), ("\\binom{10^{6}}{2}", "499999500000")],
+)
+def test_ordinary_powers_and_factorials_are_still_decided(answer, gold):
+    assert grade(f"\\boxed{{{answer}}}", gold, timeout=30).verdict == "correct"
+
+
+def test_five_thousand_copies_of_a_pathological_answer_finish_fast():
+    import time
+
+    rows = [{"response": "\\boxed{9^{9^{9^{9}}}}", "gold": "1"}] * 5000
+    start = time.perf_counter()
+    graded = list(grade_rows([dict(r) for r in rows], workers=2, timeout=2))
+    assert {r["verdict"] for r in graded} == {"error"}
+    assert time.perf_counter() - start < 30

@@ -50,3 +50,37 @@ def test_truncated_rows_are_not_graded_correct():
 def test_bad_rows_raise_dart_error(row):
     with pytest.raises(DartError, match="row 0"):
         list(grade_rows([row], workers=1))
+
+
+def test_identical_pairs_are_decided_once_per_run():
+    """5,000 copies of one answer that times out cost one timeout, not 5,000."""
+    import time
+
+    slow = "\\boxed{x^{x^{x^{x^{x^{x}}}}}-y}"  # parses; its comparison is what costs
+    rows = [{"response": f"Step {i}. So {slow}", "gold": "1"} for i in range(300)]
+    rows += [{"response": f"\\boxed{{{i}}}", "gold": str(i)} for i in range(20)]
+    start = time.perf_counter()
+    graded = list(grade_rows(rows, workers=2, timeout=2))
+    seconds = time.perf_counter() - start
+    first = graded[0]
+    assert all((r["verdict"], r["reason"]) == (first["verdict"], first["reason"]) for r in graded[:300])
+    assert all(r["verdict"] == "correct" for r in graded[300:])
+    assert seconds < 60, seconds
+
+
+def test_cache_keys_hold_the_grader_version():
+    from dart.grade.grader import Decision
+
+    assert Decision("1", "1", "math", False).key[0] == GRADER_VERSION
+
+
+def test_invalid_text_is_an_error_row_and_the_rest_is_graded():
+    rows = [
+        {"response": "\\boxed{2}\ud800", "gold": "2"},
+        {"response": "\\boxed{2}", "gold": "2\x00"},
+        {"response": "\\boxed{2}", "gold": "2"},
+    ]
+    graded = list(grade_rows(rows, workers=1))
+    assert [r["verdict"] for r in graded] == ["error", "error", "correct"]
+    assert "lone surrogate U+D800" in graded[0]["reason"]
+    assert "reference holds a NUL byte" in graded[1]["reason"]

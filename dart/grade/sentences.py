@@ -1,0 +1,213 @@
+"""Read answers out of prose: the model's own turn, math spans, answer phrases, sentences.
+
+Helpers of ``dart.grade.extract``; pure string scanning (linear time, no parsing).
+
+- ``own_turn``: drop what follows an end-of-turn token (``<|im_end|>``, ``<|eot_id|>``,
+  ``</s>`` ...) and keep what follows the last ``</think>``;
+- ``answer_phrase_value``: the answer stated after "The answer is" / "Final Answer:":
+  a leading math span (``$X$``, ``\\(X\\)``), else the text up to the sentence's end, with
+  self-corrections read as the last stated answer and a sentence ("The largest $n$ is
+  34") reduced to what it states;
+- ``closing_sentence_value``: the value a last sentence such as "So she spent $1,250 in
+  total." states, when it opens with a conclusion word.
+
+    python -c "from dart.grade.sentences import answer_phrase_value as a; print(a(' not 5; it is 6.'))"
+"""
+
+from __future__ import annotations
+
+import re
+
+_TURN_TOKEN = re.compile(
+    r"<\|(?:im_start|im_end|endoftext|eot_id|end_of_text|end|start_header_id|end_header_id"
+    r"|user|assistant|system|eom_id)\|>|</s>|<end_of_turn>|<start_of_turn>"
+    r"|<\uff5cend\u2581of\u2581sentence\uff5c>"
+)
+_ROLE = re.compile(r"\s*(?:assistant|user|system|model)?\s*")
+_SPAN_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+_HOPE = re.compile(r"\s*I hope it is correct\.?", re.IGNORECASE)
+_CORRECTION = re.compile(
+    r",?\s+but\b|\bactually,?|\binstead,|\bno,?\s+wait,?|\brather\b(?!\s+than)|\bcorrection:",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(r"^(?:(?:it\s+is|it's|it\s+was|is|the\s+answer\s+is)\b)\s*:?\s*", re.I)
+_NEGATED_TAIL = re.compile(r",?\s+(?:not|rather\s+than|instead\s+of)\b.*$", re.I | re.S)
+_VERB = re.compile(
+    r"(?<=\s)(?:is|are|was|were|equals|be|has|have|had|gets|get|got|makes|made|spent|spends"
+    r"|earns|earned|needs|costs|cost|measures)(?=\s)",
+    re.IGNORECASE,
+)
+_CONCLUSION = re.compile(
+    r"^(?:so|thus|therefore|hence|in\s+total|altogether|in\s+all|finally|consequently)\b",
+    re.IGNORECASE,
+)
+_LEADING_NUMBER = re.compile(
+    r"^(?:\\?\$\s*)?-?\d[\d,]*(?:\.\d+)?(?:\s*(?:\\%|%|°|\^\s*\{?\\circ\}?|percent\b|pct\b))?"
+)
+MAX_TAIL = 2000  # characters of a line that an answer phrase or a sentence may span
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def own_turn(text: str) -> str:
+    """The model's own turn: up to the first end-of-turn token after some content (leading
+    tokens and a role word after them are dropped), then what follows ``</think>``."""
+    start = 0
+    for token in _TURN_TOKEN.finditer(text):
+        if text[start : token.start()].strip():
+            text = text[start : token.start()]
+            start = 0
+            break
+        start = _ROLE.match(text, token.end()).end()
+    text = text[start:]
+    if "</think>" in text:
+        after = text.rsplit("</think>", 1)[1]
+        if after.strip():
+            text = after
+    return text
+
+
+def math_span(text: str, pos: int = 0) -> tuple[str, int] | None:
+    """(content, end) of the math span that opens text at pos (``$..$``, ``\\(..\\)``)."""
+    for opener in ("$$", "$", "\\(", "\\["):
+        if text.startswith(opener, pos):
+            closer = _SPAN_OPEN[opener]
+            end = text.find(closer, pos + len(opener))
+            while end > 0 and closer == "$" and text[end - 1] == "\\":
+                end = text.find(closer, end + 1)  # "\$" inside is a dollar sign
+            if end < 0:
+                return None
+            content = text[pos + len(opener) : end]
+            if opener == "$" and re.match(r"\d", content) and content.endswith(" "):
+                return None  # "$18 and $20": dollars, not math
+            return content, end + len(closer)
+    return None
+
+
+def _sentence_end(text: str) -> int:
+    """Where the first sentence of text ends: a '.' before a space or the end, outside
+    math spans; or the end of the line."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\n":
+            return i
+        span = math_span(text, i) if text[i] in "$\\" else None
+        if span is not None:
+            i = span[1]
+            continue
+        if text[i] == "." and (i + 1 == n or text[i + 1].isspace()):
+            return i
+        i += 1
+    return n
+
+
+def _corrected(value: str) -> str | None:
+    """The last stated answer of a self-correcting value; None if it only negates."""
+    segments = _CORRECTION.split(value)
+    if len(segments) == 1 and re.match(r"\s*not\b", value, re.I) and ";" in value:
+        segments = value.split(";")
+    value = _LEAD.sub("", segments[-1].strip())
+    if re.match(r"not\b", value, re.I):
+        return None
+    return _NEGATED_TAIL.sub("", value).strip()
+
+
+def _stated(sentence: str) -> str | None:
+    """What a sentence states: after its last computing '=' or its last verb."""
+    equals = sentence.rfind("=")
+    if equals > 0 and not re.fullmatch(r"\s*\\?[A-Za-z](?:_\{?\w+\}?)?\s*", sentence[:equals]):
+        return sentence[equals + 1 :].strip()
+    verbs = list(_VERB.finditer(sentence))
+    return sentence[verbs[-1].end() :].strip() if verbs else None
+
+
+def _value_start(value: str) -> str | None:
+    """The leading math span or number (with %, ° and currency) of value."""
+    span = math_span(value)
+    if span is not None:
+        return span[0]
+    number = _LEADING_NUMBER.match(value)
+    return number.group(0) if number else None
+
+
+def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
+    """(value, whether it came from a sentence) stated after an answer phrase."""
+    tail = tail[:MAX_TAIL].lstrip(" \t*:")
+    if not tail.strip():
+        return None
+    if tail.startswith("\n"):
+        tail = tail.strip()  # "Final answer:\n42": the value is on the next line
+    span = math_span(tail)
+    if span is not None and not _CORRECTION.search(tail[span[1] : _sentence_end(tail)]):
+        return span[0], False
+    value = _HOPE.sub("", tail[: _sentence_end(tail)]).strip().strip("*").strip()
+    value = _corrected(value)
+    if not value:
+        return None
+    stated = (_stated(value) or "").strip()
+    if stated and _has_words(value):
+        start = _value_start(stated)
+        return (start if start else stated), True
+    if stated and "=" in value:
+        return stated, False  # "The answer is 5 + 7 = 12."
+    return value, False
+
+
+def _has_words(text: str) -> bool:
+    bare = re.sub(r"\\[A-Za-z]+|\$[^$]*\$|\\\(.*?\\\)", " ", text)
+    return len(re.findall(r"[A-Za-z]{2,}", bare)) >= 2
+
+
+def closing_sentence_value(text: str) -> str | None:
+    """The value stated by the response's last sentence when it opens with a conclusion
+    word ("So", "Thus", "Therefore", "In total", ...), else None."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    sentence = _last_sentence(lines[-1][-MAX_TAIL:])
+    if not _CONCLUSION.match(sentence):
+        return None
+    stated = _stated(sentence)
+    if stated:
+        return _value_start(stated)
+    values = [m.group(0) for m in _NUMBER.finditer(re.sub(r"\$[^$]*\$", " ", sentence))]
+    spans = re.findall(r"(?<!\\)\$([^$]+)\$", sentence)
+    if len(values) + len(spans) == 1:
+        return (spans or values)[0]
+    return None
+
+
+def _last_sentence(line: str) -> str:
+    """The last sentence of a line (sentence ends outside math spans)."""
+    start, rest = 0, line
+    while True:
+        end = _sentence_end(rest)
+        if end >= len(rest.rstrip(". ")) or end + 1 >= len(rest):
+            return rest.strip().rstrip(".").strip()
+        start, rest = end + 1, rest[end + 1 :].lstrip()
+        if not rest:
+            return line[start:].strip()
+
+
+def top_level_parts(text: str) -> list[str]:
+    """text split at commas outside brackets and braces (``(1,2), 3`` -> 2 parts)."""
+    parts, depth, current = [], 0, []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in "{}":
+            depth += 1 if text[i + 1] == "{" else -1
+            current.append(text[i : i + 2])
+            i += 2
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
