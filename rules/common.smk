@@ -352,13 +352,17 @@ from dart import versions as code_versions
 # Every job's provenance record keeps the Snakefile and config files of its run, so that
 # `dart audit` can ask this workflow (`snakemake --list-changes params`) about any record.
 _os.environ["DART_SNAKEFILE"] = _os.path.abspath(workflow.main_snakefile)
-# Config files under the workflow root are kept relative to it (a copied tree audits
-# against its own config).
+
+
+def _root_relative(path):
+    """A path relative to the workflow root when under it (a copied tree audits against
+    its own config), else absolute."""
+    full = _os.path.abspath(str(path))
+    return _os.path.relpath(full) if full.startswith(_os.getcwd() + _os.sep) else full
+
+
 _os.environ["DART_CONFIGFILES"] = _os.pathsep.join(
-    _os.path.relpath(_os.path.abspath(str(c)))
-    if _os.path.abspath(str(c)).startswith(_os.getcwd() + _os.sep)
-    else _os.path.abspath(str(c))
-    for c in workflow.overwrite_configfiles
+    _root_relative(c) for c in workflow.overwrite_configfiles
 )
 
 
@@ -370,3 +374,61 @@ def template_version(synth):
 def engine_version(synth):
     """Code version of a pool's engine (our decoder; vllm's pin and our mapping)."""
     return code_versions.engine(config["synth"][synth]["engine"])
+
+
+# The report (`snakemake --report report.html`): the workflow description, and labels
+# that carry each dataset's and pool's headline figures into it.
+report: "../report/workflow.rst"
+
+
+def _json_or_empty(path):
+    p = Path(path)
+    return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def _yield_text(per):
+    """'0: 3/48 · 1: 5/51' (kept rows / trials used) from a stats table by round or level."""
+    return " · ".join(
+        f"{key}: {row.get('rows', 0)}/{row.get('trials_used', 0)}"
+        for key, row in per.items()
+    )
+
+
+def recipe_label(dataset):
+    """A dataset's recipe and its own settings, e.g. 'uniform (k=40)'."""
+    cfg = recipe_config(dataset)
+    keys = ", ".join(
+        f"{k}={v}" for k, v in sorted(cfg.items()) if k not in ("recipe", "synth")
+    )
+    return f"{cfg['recipe']} ({keys})" if keys else cfg["recipe"]
+
+
+def dataset_report_labels(wildcards):
+    """Report labels of a dataset's stats.json: its headline figures (read at report time)."""
+    stats = _json_or_empty(f"{RESULTS}/datasets/{wildcards.dataset}/stats.json")
+    return {
+        "dataset": wildcards.dataset,
+        "item": "stats",
+        "pool": config["datasets"][wildcards.dataset]["synth"],
+        "recipe": recipe_label(wildcards.dataset),
+        "rows": stats.get("rows", 0),
+        "queries with rows": stats.get("queries_with_rows", 0),
+        "yield per round": _yield_text(stats.get("cost_per_round", {})),
+        "yield per level": _yield_text(stats.get("cost_per_level", {})),
+    }
+
+
+def pool_report_labels(wildcards):
+    """Report labels of a pool's pool.json: rounds, trials, correct and yield."""
+    pool = _json_or_empty(f"{POOL}/{wildcards.synth}/pool.json")
+    trials, correct = pool.get("trials", 0), pool.get("correct", 0)
+    return {
+        "pool": wildcards.synth,
+        "item": "pool summary",
+        "rounds": len(pool.get("rounds", [])),
+        "trials": trials,
+        "correct": correct,
+        "yield": f"{correct / trials:.3f}" if trials else "-",
+        "queries": pool.get("queries", 0),
+        "exhausted": len(pool.get("exhausted", [])),
+    }

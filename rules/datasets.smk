@@ -10,9 +10,28 @@ rule dataset:
         unpack(dataset_inputs),
     output:
         table=f"{RESULTS}/datasets/{{dataset}}.parquet",
-        card=f"{RESULTS}/datasets/{{dataset}}/README.md",
-        stats=f"{RESULTS}/datasets/{{dataset}}/stats.json",
-        plots=directory(f"{RESULTS}/datasets/{{dataset}}/plots"),
+        card=report(
+            f"{RESULTS}/datasets/{{dataset}}/README.md",
+            caption="../report/dataset_card.rst",
+            category="Datasets",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "item": "card"},
+        ),
+        stats=report(
+            f"{RESULTS}/datasets/{{dataset}}/stats.json",
+            caption="../report/dataset_stats.rst",
+            category="Datasets",
+            subcategory="{dataset}",
+            labels=dataset_report_labels,
+        ),
+        plots=report(
+            directory(f"{RESULTS}/datasets/{{dataset}}/plots"),
+            patterns=["{figure}.png"],
+            caption="../report/dataset_plot.rst",
+            category="Datasets",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "item": "{figure}"},
+        ),
     log:
         "logs/datasets/{dataset}.log",
     benchmark:
@@ -41,5 +60,5 @@ rule dataset:
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
         " --plots {output.plots:q} --contamination {input.contamination:q}"
-        " {params.decontaminate} --description {params.description:q}"
-        " --license {params.license:q} > {log:q} 2>&1"
+        " {params.decontaminate} --description={params.description:q}"
+        " --license={params.license:q} > {log:q} 2>&1"

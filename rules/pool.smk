@@ -133,7 +133,12 @@ rule pool:
     input:
         unpack(pool_inputs),
     output:
-        f"{POOL}/{{synth}}/pool.json",
+        report(
+            f"{POOL}/{{synth}}/pool.json",
+            caption="../report/pool.rst",
+            category="Pool",
+            labels=pool_report_labels,
+        ),
     log:
         "logs/pool/{synth}/pool.log",
     conda:
