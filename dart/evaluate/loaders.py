@@ -136,10 +136,11 @@ def map_olympiadbench(row: Record, where: str) -> Record:
         final = [final]
     if not isinstance(final, list) or not final:
         raise DartError(f"{where}: 'final_answer' must be a non-empty list, got {final!r}")
-    answers = [strip_math(text(a, "final_answer", where)) for a in final]
-    parts = answers
-    if row.get("is_multiple_answer"):
-        parts = [p for a in answers for p in split_top_level(a)]
+    answers = [text(a, "final_answer", where) for a in final]
+    if row.get("is_multiple_answer"):  # "$1$, $2$" or ["$1$", "$2$"]: one part each
+        parts = [strip_math(p) for a in answers for p in split_top_level(a)]
+    else:
+        parts = [strip_math(a) for a in answers]
     if not all(parts):
         raise DartError(f"{where}: empty part in 'final_answer' {final!r}")
     tolerances = _tolerances(row.get("error"), where)
