@@ -38,3 +38,36 @@ def test_torchrun_argv_rejects_cpu_and_detects_workers():
     with pytest.raises(ValueError):
         torchrun_argv(_args(), gpus=0, rule=None, wildcards={}, python="py")
     assert is_launched({"LOCAL_RANK": "0"}) and not is_launched({})
+
+
+def test_zero3_config_is_the_reference_one():
+    import json
+
+    from dart.train.finetune import ZERO3
+
+    config = json.loads(ZERO3.read_text())
+    zero = config["zero_optimization"]
+    assert zero["stage"] == 3 and zero["stage3_gather_16bit_weights_on_model_save"] is True
+    assert config["bf16"]["enabled"] == "auto"
+    for key in (
+        "train_batch_size",
+        "train_micro_batch_size_per_gpu",
+        "gradient_accumulation_steps",
+    ):
+        assert config[key] == "auto"
+
+
+def test_gpus_without_cuda_is_an_error_naming_the_key():
+    import torch
+
+    from dart.errors import DartError
+    from dart.train.finetune import resolve_runtime
+    from dart.train.hyperparams import Hyperparams
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible; this checks the CPU-only message")
+    with pytest.raises(DartError, match="gpus=1"):
+        resolve_runtime(Hyperparams.from_dict({"gpus": 1}))
+    cpu = resolve_runtime(Hyperparams())
+    assert cpu == {"device": "cpu", "precision": "fp32", "attn_implementation": "sdpa",
+                   "deepspeed_config": None}  # fmt: skip
