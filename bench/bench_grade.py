@@ -1,11 +1,16 @@
 """Benchmark the grader against math-verify: agreement with labels and items per second.
 
     .venv/bin/python bench/bench_grade.py --n 20000 --workers 2
+    .venv/bin/python bench/bench_grade.py --only independent --misses
+    .venv/bin/python bench/bench_grade.py --only pathological
 
 Runs, in one process and one after the other, math-verify's own ``parse`` + ``verify``
 (one core, in-process) and our ``grade_rows`` (``--workers`` processes), on the labelled
-suite of tests/grade and on ``--n`` generated responses whose labels are known by
-construction. Prints one line per (data set, grader).
+suite of tests/grade, on the independently labelled suite (tests/grade/independent_suite.py,
+with agreement per source) and on ``--n`` generated responses whose labels are known by
+construction. ``pathological``: 5,000 rows of one pathological answer plus 5,000 mixed
+generated rows through ``grade_rows`` (ours only), timed. Prints one line per (data set,
+grader).
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "grade"))
 
+from independent_suite import rows as independent_rows  # noqa: E402
 from labelled_suite import suite  # noqa: E402
 
 from dart.grade import grade_rows  # noqa: E402
 from dart.grade.compare import math_verify_correct  # noqa: E402
+from dart.grade.grader import TRUNCATED_REASONS  # noqa: E402
+
+PATHOLOGICAL = "So the value is $\\boxed{9^{9^{9^{9}}}}$."
 
 FILLER = (
     "Let us work through the problem step by step. First we write down what is given, "
@@ -101,43 +110,98 @@ def generated(n: int, seed: int = 0) -> list[dict]:
     return rows
 
 
-def bench_math_verify(rows: list[dict]) -> tuple[float, float]:
-    start = time.perf_counter()
-    verdicts = []
-    for row in rows:
+def _math_verify_verdict(row: dict) -> str:
+    if row.get("finish_reason") in TRUNCATED_REASONS:
+        return "truncated"  # a harness drops cut-off responses before grading, as we do
+    try:
         correct = math_verify_correct(row["response"], row["gold"])
-        verdicts.append({None: "no_answer", True: "correct", False: "wrong"}[correct])
-    seconds = time.perf_counter() - start
-    return len(rows) / seconds, _agreement(rows, verdicts)
+    except Exception:  # math-verify raising on a row is its verdict "error"
+        return "error"
+    return {None: "no_answer", True: "correct", False: "wrong"}[correct]
 
 
-def bench_ours(rows: list[dict], workers: int) -> tuple[float, float]:
+def bench_math_verify(rows: list[dict]) -> tuple[float, list[str]]:
+    start = time.perf_counter()
+    verdicts = [_math_verify_verdict(row) for row in rows]
+    return len(rows) / (time.perf_counter() - start), verdicts
+
+
+def bench_ours(rows: list[dict], workers: int) -> tuple[float, list[str]]:
     start = time.perf_counter()
     verdicts = [row["verdict"] for row in grade_rows((dict(r) for r in rows), workers=workers)]
-    seconds = time.perf_counter() - start
-    return len(rows) / seconds, _agreement(rows, verdicts)
+    return len(rows) / (time.perf_counter() - start), verdicts
 
 
 def _agreement(rows: list[dict], verdicts: list[str]) -> float:
     return sum(v == r["label"] for r, v in zip(rows, verdicts, strict=True)) / len(rows)
 
 
+def _by_source(rows: list[dict], verdicts: list[str]) -> str:
+    sources = sorted({r["source"] for r in rows})
+    parts = []
+    for source in sources:
+        pairs = [(r, v) for r, v in zip(rows, verdicts, strict=True) if r["source"] == source]
+        agree = sum(v == r["label"] for r, v in pairs)
+        parts.append(f"{source} {agree}/{len(pairs)}")
+    return ", ".join(parts)
+
+
+def compare(name: str, rows: list[dict], workers: int, misses: bool) -> None:
+    mv_rate, mv_verdicts = bench_math_verify(rows)
+    our_rate, our_verdicts = bench_ours(rows, workers)
+    print(f"{name}: {len(rows)} rows")
+    for grader, rate, verdicts in (
+        ("math-verify parse+verify, 1 process", mv_rate, mv_verdicts),
+        (f"dart grade_rows, {workers} workers      ", our_rate, our_verdicts),
+    ):
+        agree = _agreement(rows, verdicts)
+        detail = f" ({_by_source(rows, verdicts)})" if "source" in rows[0] else ""
+        print(f"  {grader}: {rate:8.0f} items/s, agreement {agree:.1%}{detail}")
+    print(f"  speed-up: {our_rate / mv_rate:.1f}x")
+    if misses:
+        for row, ours, theirs in zip(rows, our_verdicts, mv_verdicts, strict=True):
+            if ours != row["label"] or theirs != row["label"]:
+                print(
+                    f"  label={row['label']} dart={ours} math-verify={theirs} "
+                    f"gold={row['gold'][-40:]!r} response={row['response'][-70:]!r}"
+                )
+
+
+def pathological(workers: int) -> None:
+    """5,000 copies of one pathological answer plus 5,000 mixed rows, timed."""
+    mixed = generated(5000, seed=1)
+    rows = [{"response": PATHOLOGICAL, "gold": "1", "label": "error"}] * 5000 + mixed
+    start = time.perf_counter()
+    verdicts = [r["verdict"] for r in grade_rows((dict(r) for r in rows), workers=workers)]
+    seconds = time.perf_counter() - start
+    bad = sum(v == "error" for v in verdicts[:5000])
+    print(
+        f"pathological: 5,000 x {PATHOLOGICAL!r} + 5,000 mixed rows, {workers} workers: "
+        f"{seconds:.1f} s; pathological rows refused {bad}/5000; "
+        f"mixed agreement {_agreement(mixed, verdicts[5000:]):.1%}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000, help="generated responses")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--only", choices=["suite", "independent", "generated", "pathological"], action="append"
+    )
+    parser.add_argument("--misses", action="store_true", help="list rows either grader misses")
     args = parser.parse_args()
-    for name, rows in (("labelled suite", suite()), (f"generated ({args.n})", generated(args.n))):
-        mv_rate, mv_agree = bench_math_verify(rows)
-        our_rate, our_agree = bench_ours(rows, args.workers)
-        print(f"{name}: {len(rows)} rows")
-        print(
-            f"  math-verify parse+verify, 1 process: {mv_rate:8.0f} items/s, agreement {mv_agree:.1%}"
-        )
-        print(
-            f"  dart grade_rows, {args.workers} workers:       {our_rate:8.0f} items/s, agreement {our_agree:.1%}"
-        )
-        print(f"  speed-up: {our_rate / mv_rate:.1f}x")
+    only = set(args.only or ["suite", "independent", "generated", "pathological"])
+    data = {
+        "suite": ("labelled suite", suite),
+        "independent": ("independent labels", independent_rows),
+        "generated": (f"generated ({args.n})", lambda: generated(args.n)),
+    }
+    for key, (name, make) in data.items():
+        if key in only:
+            compare(name, make(), args.workers, args.misses and key != "generated")
+    if "pathological" in only:
+        pathological(args.workers)
 
 
 if __name__ == "__main__":

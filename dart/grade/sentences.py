@@ -44,6 +44,7 @@ _CONCLUSION = re.compile(
 _LEADING_NUMBER = re.compile(
     r"^(?:\\?\$\s*)?-?\d[\d,]*(?:\.\d+)?(?:\s*(?:\\%|%|°|\^\s*\{?\\circ\}?|percent\b|pct\b))?"
 )
+_DESCRIPTION = re.compile(r"[A-Za-z'’-]+(?:[ ,]+[A-Za-z'’-]+){3,}")  # 4+ words, nothing else
 MAX_TAIL = 2000  # characters of a line that an answer phrase or a sentence may span
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
@@ -141,8 +142,8 @@ def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
         return span[0], False
     value = _HOPE.sub("", tail[: _sentence_end(tail)]).strip().strip("*").strip()
     value = _corrected(value)
-    if not value:
-        return None
+    if not value or _DESCRIPTION.fullmatch(value):
+        return None  # "your final answer is twice the last answer": no value stated
     stated = (_stated(value) or "").strip()
     if stated and _has_words(value):
         start = _value_start(stated)

@@ -104,8 +104,8 @@ def test_verify_passes_the_question_to_the_grader():
         {
             "query_id": ["p", "n"],
             "sample_id": ["p-00000", "n-00000"],
-            "gold": ["20", "20"],
-            "response": ["\\boxed{20\\%}", "\\boxed{20\\%}"],
+            "gold": ["20\\%", "20\\%"],
+            "response": ["\\boxed{0.2}", "\\boxed{0.2}"],
             "finish_reason": ["stop", "stop"],
         }
     )
@@ -113,4 +113,5 @@ def test_verify_passes_the_question_to_the_grader():
         {"query_id": ["n", "p"], "query": ["How many apples?", "What percent of the class passed?"]}
     )
     verified, _ = verify_frame(generated, workers=1, timeout=5, memory_mb=2048, queries=queries)
-    assert verified["verdict"].to_list() == ["correct", "wrong"]
+    # grader 1.2: 0.2 reads as 20% unless the question asks for a percent
+    assert verified["verdict"].to_list() == ["wrong", "correct"]
