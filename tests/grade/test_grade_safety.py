@@ -102,7 +102,12 @@ def test_answers_too_large_to_decide_are_refused_by_structure(answer):
 
 @pytest.mark.parametrize(
     ("answer", "gold"),
-    [("2^{10}", "1024"), ("2^{100}", "2^{100}"), ("3!", "6"), ("\\binom{10^{6}}{2}", "499999500000")],
+    [
+        ("2^{10}", "1024"),
+        ("2^{100}", "2^{100}"),
+        ("3!", "6"),
+        ("\\binom{10^{6}}{2}", "499999500000"),
+    ],
 )
 def test_ordinary_powers_and_factorials_are_still_decided(answer, gold):
     assert grade(f"\\boxed{{{answer}}}", gold, timeout=30).verdict == "correct"

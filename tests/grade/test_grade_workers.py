@@ -63,7 +63,9 @@ def test_identical_pairs_are_decided_once_per_run():
     graded = list(grade_rows(rows, workers=2, timeout=2))
     seconds = time.perf_counter() - start
     first = graded[0]
-    assert all((r["verdict"], r["reason"]) == (first["verdict"], first["reason"]) for r in graded[:300])
+    assert all(
+        (r["verdict"], r["reason"]) == (first["verdict"], first["reason"]) for r in graded[:300]
+    )
     assert all(r["verdict"] == "correct" for r in graded[300:])
     assert seconds < 60, seconds
 
