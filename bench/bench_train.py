@@ -6,9 +6,10 @@ Alpaca prompt, responses of 30-192 tokens, the embedded sampler's limit):
 
 * ``throughput``: real (non-padding) tokens/s of forward + backward + AdamW step with
   packed rows (one row of up to ``--max-length`` tokens per step, no attention mask) and
-  with padded batches of the same samples in the same order (each batch as many samples
-  as the packed rows hold on average), in the same process; the padded batches' share
-  of padding tokens;
+  with padded batches of the same samples (each batch as many samples as a packed row
+  holds on average, in a shuffled order as the Trainer's sampler gives), in the same
+  process, steps alternating so both see the same machine load; the padded batches'
+  share of padding tokens;
 * ``finetune``: a real ``dart train`` of SmolLM2 on such a dataset, as a subprocess:
   wall time, tokens/s and peak RSS from its provenance record.
 
@@ -72,13 +73,23 @@ def tokenised(tokenizer, n: int, max_length: int) -> list[Sample]:
     return [Sample(s.input_ids[:max_length], s.labels[:max_length]) for s in samples]
 
 
-def _steps(model, optimizer, batches) -> float:
+def _step(model, optimizer, batch) -> float:
     start = time.perf_counter()
-    for batch in batches:
-        model(**batch).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+    model(**batch).loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
     return time.perf_counter() - start
+
+
+def _interleaved(model, optimizer, packed, padded) -> tuple[float, float]:
+    """Seconds of all packed and all padded steps, run alternately so both see the same load."""
+    t_packed = t_padded = 0.0
+    for i in range(max(len(packed), len(padded))):
+        if i < len(packed):
+            t_packed += _step(model, optimizer, packed[i])
+        if i < len(padded):
+            t_padded += _step(model, optimizer, padded[i])
+    return t_packed, t_padded
 
 
 def bench_throughput(args) -> dict:
@@ -96,14 +107,14 @@ def bench_throughput(args) -> dict:
     rows = make_rows(samples, args.max_length, "packed_rows", seed=0)
     per_row = max(round(len(samples) / len(rows)), 1)
     packed = [PackedCollator()([row]) for row in rows]
-    order = [s for row in rows for s in row]  # the same samples, the same order
+    order = list(samples)  # the same samples in a random order, as a shuffling sampler gives
+    random.Random(1).shuffle(order)
     padded = [PaddedCollator(tokenizer.pad_token_id)([[s] for s in order[i : i + per_row]])
               for i in range(0, len(order), per_row)]  # fmt: skip
     real = sum(len(s) for s in samples)
     computed = sum(b["input_ids"].numel() for b in padded)
-    _steps(model, optimizer, packed[:1])  # warm-up
-    t_packed = _steps(model, optimizer, packed)
-    t_padded = _steps(model, optimizer, padded)
+    _step(model, optimizer, packed[0])  # warm-up
+    t_packed, t_padded = _interleaved(model, optimizer, packed, padded)
     return {
         "samples": len(samples), "real_tokens": real, "packed_rows": len(rows),
         "padded_batches": len(padded), "samples_per_padded_batch": per_row,

@@ -104,6 +104,12 @@ class Hyperparams:
 
     def check(self) -> None:
         """Raise a DartError naming the first impossible value."""
+        from dart.prompts import TEMPLATES
+
+        if self.template not in TEMPLATES:
+            raise DartError(
+                f"train hyperparams: template={self.template!r}; one of {sorted(TEMPLATES)}"
+            )
         for key, allowed in CHOICES.items():
             if getattr(self, key) not in allowed:
                 raise DartError(

@@ -30,6 +30,7 @@ def test_contract_keys_parse_and_resolve():
     ("values", "key"),
     [
         ({"n_epochs": 1}, "n_epochs"),
+        ({"template": "vicuna"}, "template"),
         ({"epochs": "1"}, "epochs"),
         ({"packing": 1}, "packing"),
         ({"max_length": 4096.0}, "max_length"),
