@@ -128,3 +128,18 @@ def test_command_line_strings_are_coerced_to_schema_types():
     assert cfg["train"]["models"]["m"]["packing"] is False
     with pytest.raises(DartError, match=r"grader\.memory_mb"):
         validate(_pipeline(grader={"memory_mb": "lots"}))
+
+
+def test_train_hyperparameters_in_the_schema_match_dart_train():
+    from dataclasses import fields
+
+    from dart.train.hyperparams import CHOICES, Hyperparams
+
+    props = schema()["$defs"]["train_hparams"]["properties"]
+    assert list(props) == [f.name for f in fields(Hyperparams)]
+    for f in fields(Hyperparams):
+        assert props[f.name]["default"] == f.default, f.name
+        if f.name in CHOICES:
+            assert tuple(props[f.name]["enum"]) == CHOICES[f.name], f.name
+    merged = validate(_pipeline(train={"models": {"m": {}}}))["train"]["models"]["m"]
+    assert Hyperparams.from_dict(merged).to_dict() == merged  # the rule's JSON parses as is
