@@ -178,6 +178,24 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
                 f"have: {', '.join(sorted(known)) or 'none'}"
             )
     _missing(list(evaluation.get("templates", {})), known, "eval.templates", "model", source)
+    _check_templates(cfg, source)
+
+
+def _check_templates(cfg: Mapping[str, Any], source: str) -> None:
+    """Every template a section names is registered in dart.prompts."""
+    from dart.prompts import TEMPLATES
+
+    named = [(f"synth.{n}.template", s["template"]) for n, s in cfg.get("synth", {}).items()]
+    named += [
+        (f"train.models.{n}.template", h["template"])
+        for n, h in cfg.get("train", {}).get("models", {}).items()
+    ]
+    evaluation = cfg.get("eval", {})
+    if "base_template" in evaluation:
+        named.append(("eval.base_template", evaluation["base_template"]))
+    named += [(f"eval.templates.{n}", t) for n, t in evaluation.get("templates", {}).items()]
+    for key, name in named:
+        _missing(name, TEMPLATES, key, "prompt template", source)
 
 
 # --------------------------------------------------------------------------- derived names

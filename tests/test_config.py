@@ -143,3 +143,15 @@ def test_train_hyperparameters_in_the_schema_match_dart_train():
             assert tuple(props[f.name]["enum"]) == CHOICES[f.name], f.name
     merged = validate(_pipeline(train={"models": {"m": {}}}))["train"]["models"]["m"]
     assert Hyperparams.from_dict(merged).to_dict() == merged  # the rule's JSON parses as is
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"eval": {"base_template": "fewshot"}}, r"eval\.base_template: prompt template 'fewshot'"),
+        ({"train": {"models": {"m": {"template": "alpacca"}}}}, r"train\.models\.m\.template"),
+    ],
+)
+def test_unknown_template_names_the_key(extra, named):
+    with pytest.raises(DartError, match=named):
+        validate(_pipeline(**extra))
