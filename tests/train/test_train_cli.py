@@ -182,3 +182,15 @@ def test_bad_inputs_name_the_culprit_and_leave_nothing(tiny_base, tmp_path):
         with pytest.raises(DartError, match=message):
             train_here(train_args(dataset, base, out, **hp))
         assert _no_outputs(out), message
+
+
+def test_unpacked_samples_unit_runs_the_planned_steps(tiny_base, tmp_path):
+    dataset = write_dataset(tmp_path / "d.parquet", n=10)
+    out = tmp_path / "padded"
+    hp = {"packing": False, "batch_unit": "samples", "global_batch": 4, "micro_batch": 2,
+          "epochs": 1, "save_steps": 100}  # fmt: skip
+    assert train_here(train_args(dataset, tiny_base, out, **hp)) == 0
+    plan = json.loads((out / "training.json").read_text())["plan"]
+    # 10 samples, 2 per micro-batch = 5 batches, accumulation 2 -> 3 steps (the last one short).
+    assert (plan["batches_per_epoch"], plan["accumulation"], plan["total_steps"]) == (5, 2, 3)
+    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 3
