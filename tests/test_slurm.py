@@ -2,14 +2,15 @@
 
 A single-node cluster (tests/slurm/cluster.py: Debian's slurmctld, slurmd and munge on
 loopback, a counted `gpu` resource, no accounting) runs the same tiny-model DAG as a local
-run, and the test checks that:
+run. The Slurm run is the one a user has when a node dies: slurmd is killed while the
+generation jobs run, the run must end with a clear error (not a hang), and a rerun after
+restarting slurmd must finish the DAG without redoing what was done. Checked:
 
-- every job went through `sbatch` (the run's Slurm jobs, one per Snakemake job, each
-  COMPLETED), GPU jobs on the `gpu` partition with their GPUs and CPU jobs on `cpu` with
-  none;
+- the killed slurmd ends the run with a NODE_FAIL error within two minutes;
+- every job of both runs went through `sbatch` (Slurm jobs of the two run ids, each rule
+  COMPLETED exactly as often as in the local run), GPU jobs on the `gpu` partition with
+  their GPUs, CPU jobs on `cpu` with none;
 - the outputs are byte-identical to the local run's;
-- a slurmd killed in the middle of a job ends the run with a clear error, not a hang, and
-  a rerun after restarting slurmd finishes the DAG;
 - a profile naming a partition that does not exist, and a job asking for more GPUs than
   the node has, fail at submission with Slurm's reason.
 
@@ -32,6 +33,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -44,10 +46,12 @@ QUESTIONS = [
     {"question": f"Question {i}: what digit comes after {d - 1 if d else 9}?", "answer": str(d)}
     for i, d in enumerate([0, 1, 2, 3, 4, 5])
 ]
-# The generation shards ask for a GPU, as vllm shards do: their Slurm jobs must land on the
-# gpu partition with --gpus=1. The transformers engine still runs on the CPU (the test
-# node's GPUs are device files), so the outputs stay comparable with the local run.
-SET_RESOURCES = ("generate:gpu=1",)
+# The Slurm runs use the profile as shipped plus two test settings: the generation shards
+# ask for a GPU, as vllm shards do, so their jobs must land on the gpu partition with
+# --gpus=1 (the transformers engine still runs on the CPU: the test node's GPUs are device
+# files); and they use one thread, as profiles/local has it, so that the outputs can be
+# compared byte for byte (torch's sums may differ across thread counts).
+TEST_PROFILE = {"set-resources": {"generate": {"gpu": 1}}, "set-threads": {"generate": 1}}
 
 
 def slurm_case(workdir: Path, model: Path) -> tuple[dict, list[str]]:
@@ -103,9 +107,28 @@ def _prepare(workdir: Path, model: Path) -> list[str]:
     return targets
 
 
-def _cmd(
-    repo_root: Path, workdir: Path, profile: Path, *args: str, resources=SET_RESOURCES
-) -> list[str]:
+def test_profile(repo_root: Path, folder: Path, partitions: dict[str, str] | None = None) -> Path:
+    """profiles/slurm copied with TEST_PROFILE merged in (and partitions renamed)."""
+    profile = folder / "profile"
+    shutil.copytree(repo_root / "profiles/slurm", profile)
+    config = yaml.safe_load((profile / "config.yaml").read_text())
+    for key, per_rule in TEST_PROFILE.items():
+        merged = config.setdefault(key, {})
+        for rule, values in per_rule.items():
+            merged[rule] = (
+                {**merged.get(rule, {}), **values} if isinstance(values, dict) else values
+            )
+    (profile / "config.yaml").write_text(yaml.safe_dump(config))
+    table = yaml.safe_load((profile / "partitions.yaml").read_text())
+    renamed = {(partitions or {}).get(k, k): v for k, v in table["partitions"].items()}
+    (profile / "partitions.yaml").write_text(yaml.safe_dump({"partitions": renamed}))
+    return profile
+
+
+test_profile.__test__ = False  # a helper, not a test
+
+
+def _cmd(repo_root: Path, workdir: Path, profile: Path, *args: str) -> list[str]:
     return [
         sys.executable, "-m", "snakemake",
         "-s", str(repo_root / "Snakefile"),
@@ -113,14 +136,13 @@ def _cmd(
         "--configfile", str(workdir / "config.yaml"),
         "--profile", str(profile),
         *args,
-        "--set-resources", *resources,  # last: it takes every value after it
     ]  # fmt: skip
 
 
-def _snakemake(repo_root, workdir, env, profile, *args, timeout=900, resources=SET_RESOURCES):
+def _snakemake(repo_root, workdir, env, profile, *args, timeout=900):
     start = time.monotonic()
     proc = subprocess.run(
-        _cmd(repo_root, workdir, profile, *args, resources=resources),
+        _cmd(repo_root, workdir, profile, *args),
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -134,17 +156,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _job_counts(log: str) -> dict[str, int]:
-    """Snakemake's "Job stats" table: jobs per rule (without `all`)."""
-    table = log.split("Job stats:")[-1]
-    counts = {}
-    for line in table.splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        if parts[0] not in ("all", "total"):
-            counts[parts[0]] = int(parts[1])
-    return counts
+def finished_jobs(log: str) -> Counter:
+    """Jobs per rule that Snakemake's log says finished."""
+    return Counter(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", log))
 
 
 def _run_id(log: str) -> str:
@@ -169,6 +183,13 @@ def slurm_jobs(run_id: str) -> list[dict[str, str]]:
              "gres": gres, "state": state}
         )  # fmt: skip
     return jobs
+
+
+def _running_rule(rule: str) -> bool:
+    proc = subprocess.run(
+        ["squeue", "-h", "-t", "RUNNING", "-o", "%k"], capture_output=True, text=True
+    )
+    return any(line.startswith(f"rule_{rule}_") for line in proc.stdout.splitlines())
 
 
 @pytest.fixture(scope="module")
@@ -204,60 +225,11 @@ def local_run(repo_root, slurm_env, boxing_model, tmp_path_factory):
     return {"dir": workdir, "seconds": seconds, "log": proc.stderr}
 
 
-@pytest.fixture(scope="module")
-def slurm_run(cluster, repo_root, slurm_env, boxing_model, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("slurm-run")
-    targets = _prepare(workdir, boxing_model)
-    proc, seconds = _snakemake(
-        repo_root, workdir, slurm_env, repo_root / "profiles/slurm", *targets
-    )
-    assert proc.returncode == 0, proc.stderr[-6000:]
-    return {"dir": workdir, "seconds": seconds, "log": proc.stderr}
-
-
-def test_every_job_goes_through_sbatch_to_its_partition(slurm_run, local_run):
-    jobs = slurm_jobs(_run_id(slurm_run["log"]))
-    per_rule = {}
-    for job in jobs:
-        per_rule[job["rule"]] = per_rule.get(job["rule"], 0) + 1
-    assert per_rule == _job_counts(local_run["log"]), (per_rule, slurm_run["log"][-3000:])
-    assert {"queries", "plan", "generate", "verify", "tally", "pool", "dataset"} <= set(per_rule)
-    assert all(job["state"] == "COMPLETED" for job in jobs), jobs
-    for job in jobs:
-        if job["rule"] == "generate":
-            assert job["partition"] == "gpu" and "gpu:1" in job["gres"], job
-        else:
-            assert job["partition"] == "cpu" and "gpu" not in job["gres"], job
-    submitted = re.findall(r"submitted with SLURM jobid (\d+)", slurm_run["log"])
-    assert sorted(submitted) == sorted(job["id"] for job in jobs)
-
-
-def test_outputs_are_byte_identical_to_a_local_run(slurm_run, local_run):
-    files = compared_files(local_run["dir"])
-    assert "results/datasets/vrt.parquet" in files
-    assert compared_files(slurm_run["dir"]) == files
-    for name in files:
-        assert _sha256(slurm_run["dir"] / name) == _sha256(local_run["dir"] / name), name
-    # The figures for bench/RESULTS.md.
-    print(f"\nwall time: local {local_run['seconds']:.1f} s, slurm {slurm_run['seconds']:.1f} s")
-
-
-def _running_rule(rule: str) -> bool:
-    proc = subprocess.run(
-        ["squeue", "-h", "-t", "RUNNING", "-o", "%k"], capture_output=True, text=True
-    )
-    return any(line.startswith(f"rule_{rule}_") for line in proc.stdout.splitlines())
-
-
-def test_killed_slurmd_mid_job_fails_clearly_and_a_rerun_finishes(
-    cluster, local_run, repo_root, slurm_env, boxing_model, tmp_path
-):
-    targets = _prepare(tmp_path, boxing_model)
-    profile = repo_root / "profiles/slurm"
-    # No retry: on a one-node cluster a resubmitted job would wait for the dead node.
-    cmd = _cmd(repo_root, tmp_path, profile, "--retries", "0", *targets)
+def _run_until_slurmd_dies(cluster, cmd, workdir, env) -> tuple[str, float]:
+    """Run `cmd`, kill slurmd once a generation job runs; the run's log and how long it
+    took to fail after the kill. Leaves slurmd running again, whatever happens."""
     run = subprocess.Popen(
-        cmd, cwd=tmp_path, env=slurm_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )  # fmt: skip
     try:
@@ -267,9 +239,9 @@ def test_killed_slurmd_mid_job_fails_clearly_and_a_rerun_finishes(
             time.sleep(0.2)
         assert run.poll() is None, "the run ended before a generation job ran"
         slurm_cluster.kill(cluster, "slurmd", signal.SIGKILL)
-        start = time.monotonic()
+        killed = time.monotonic()
         out, _ = run.communicate(timeout=300)  # a hang fails here
-        seconds = time.monotonic() - start
+        seconds = time.monotonic() - killed
         # What the failed run left queued must not start when the node comes back.
         subprocess.run(["scancel", "-n", _run_id(out)], check=False)
     finally:
@@ -278,34 +250,79 @@ def test_killed_slurmd_mid_job_fails_clearly_and_a_rerun_finishes(
             run.wait()
         if "slurmd" not in cluster.pids:
             slurm_cluster.start_slurmd(cluster)
-    assert run.returncode != 0
-    assert "NODE_FAIL" in out and "node failure" in out, out[-4000:]
-    print(f"\nkilled slurmd: the run failed {seconds:.1f} s later")
-    # The node is back (ReturnToService=2); the rerun completes and loses nothing.
-    rerun, _ = _snakemake(repo_root, tmp_path, slurm_env, profile, *targets)
+    assert run.returncode != 0, out[-4000:]
+    return out, seconds
+
+
+@pytest.fixture(scope="module")
+def slurm_run(cluster, repo_root, slurm_env, boxing_model, tmp_path_factory):
+    """A node failure in the middle of the run, then a rerun that finishes the DAG."""
+    workdir = tmp_path_factory.mktemp("slurm-run")
+    targets = _prepare(workdir, boxing_model)
+    profile = test_profile(repo_root, workdir)
+    start = time.monotonic()
+    # No retry: on a one-node cluster a resubmitted job would wait for the dead node.
+    cmd = _cmd(repo_root, workdir, profile, "--retries", "0", *targets)
+    failed_log, fail_seconds = _run_until_slurmd_dies(cluster, cmd, workdir, slurm_env)
+    rerun, rerun_seconds = _snakemake(repo_root, workdir, slurm_env, profile, *targets)
     assert rerun.returncode == 0, rerun.stderr[-6000:]
-    for name in compared_files(local_run["dir"]):
-        assert _sha256(tmp_path / name) == _sha256(local_run["dir"] / name), name
-
-
-def _profile_with(tmp_path: Path, repo_root: Path, rename: dict[str, str]) -> Path:
-    """A copy of the Slurm profile whose partitions are renamed."""
-    profile = tmp_path / "profile"
-    shutil.copytree(repo_root / "profiles/slurm", profile)
-    partitions = yaml.safe_load((profile / "partitions.yaml").read_text())
-    partitions["partitions"] = {
-        rename.get(name, name): limits for name, limits in partitions["partitions"].items()
+    return {
+        "dir": workdir,
+        "failed_log": failed_log,
+        "fail_seconds": fail_seconds,
+        "log": rerun.stderr,
+        "rerun_seconds": rerun_seconds,
+        "seconds": time.monotonic() - start,
     }
-    (profile / "partitions.yaml").write_text(yaml.safe_dump(partitions))
-    return profile
+
+
+def test_a_killed_slurmd_ends_the_run_with_a_clear_error(slurm_run):
+    log = slurm_run["failed_log"]
+    assert "NODE_FAIL" in log and "failed due to a node failure" in log, log[-4000:]
+    assert "Error in rule generate" in log, log[-4000:]
+    assert slurm_run["fail_seconds"] < 120, slurm_run["fail_seconds"]
+
+
+def test_every_job_goes_through_sbatch_to_its_partition(slurm_run, local_run):
+    jobs = slurm_jobs(_run_id(slurm_run["failed_log"])) + slurm_jobs(_run_id(slurm_run["log"]))
+    completed = Counter(job["rule"] for job in jobs if job["state"] == "COMPLETED")
+    # Each rule ran to completion exactly as often as locally: nothing done before the
+    # node failure was redone, nothing ran outside Slurm.
+    expected = finished_jobs(local_run["log"])
+    assert completed == expected, (completed, expected)
+    assert finished_jobs(slurm_run["failed_log"]) + finished_jobs(slurm_run["log"]) == expected
+    assert {"queries", "plan", "generate", "verify", "tally", "pool", "dataset"} <= set(expected)
+    assert any(job["state"] == "NODE_FAIL" and job["rule"] == "generate" for job in jobs), jobs
+    for job in jobs:
+        if job["rule"] == "generate":
+            assert job["partition"] == "gpu" and "gpu:1" in job["gres"], job
+        else:
+            assert job["partition"] == "cpu" and "gpu" not in job["gres"], job
+    submitted = re.findall(
+        r"submitted with SLURM jobid (\d+)", slurm_run["failed_log"] + slurm_run["log"]
+    )
+    assert sorted(submitted) == sorted(job["id"] for job in jobs)
+
+
+def test_outputs_are_byte_identical_to_a_local_run(slurm_run, local_run):
+    files = compared_files(local_run["dir"])
+    assert "results/datasets/vrt.parquet" in files
+    assert compared_files(slurm_run["dir"]) == files
+    for name in files:
+        assert _sha256(slurm_run["dir"] / name) == _sha256(local_run["dir"] / name), name
+    print(
+        f"\nwall time: local {local_run['seconds']:.1f} s; slurm {slurm_run['seconds']:.1f} s "
+        f"(failed after the kill in {slurm_run['fail_seconds']:.1f} s, "
+        f"rerun {slurm_run['rerun_seconds']:.1f} s)"
+    )
 
 
 def test_unknown_partition_fails_at_submission(
     cluster, repo_root, slurm_env, boxing_model, tmp_path
 ):
     _prepare(tmp_path, boxing_model)
-    profile = _profile_with(tmp_path, repo_root, {"cpu": "no-such-partition"})
-    proc, seconds = _snakemake(
+    profile = test_profile(repo_root, tmp_path, partitions={"cpu": "no-such-partition"})
+    proc, _ = _snakemake(
         repo_root, tmp_path, slurm_env, profile, "data/queries/digits.parquet", timeout=120
     )
     out = proc.stdout + proc.stderr
@@ -318,12 +335,13 @@ def test_more_gpus_than_the_node_has_fails_at_submission(
     cluster, repo_root, slurm_env, boxing_model, tmp_path
 ):
     _prepare(tmp_path, boxing_model)
-    proc, seconds = _snakemake(
-        repo_root, tmp_path, slurm_env, repo_root / "profiles/slurm",
-        "data/queries/digits.parquet", timeout=120,
-        resources=(f"queries:gpu={slurm_cluster.GPUS + 1}",),
+    profile = test_profile(repo_root, tmp_path)
+    too_many = slurm_cluster.GPUS + 1
+    proc, _ = _snakemake(
+        repo_root, tmp_path, slurm_env, profile, "data/queries/digits.parquet",
+        "--set-resources", f"queries:gpu={too_many}", timeout=120,
     )  # fmt: skip
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert f"--gpus={slurm_cluster.GPUS + 1}" in out, out[-3000:]
+    assert f"--gpus={too_many}" in out, out[-3000:]
     assert "Requested node configuration is not available" in out, out[-3000:]
