@@ -53,21 +53,18 @@ def test_bad_rows_raise_dart_error(row):
 
 
 def test_identical_pairs_are_decided_once_per_run():
-    """5,000 copies of one answer that times out cost one timeout, not 5,000."""
+    """200 responses with one slow answer cost one timeout (about 1 s), not 200."""
     import time
 
-    slow = "\\boxed{x^{x^{x^{x^{x^{x}}}}}-y}"  # parses; its comparison is what costs
-    rows = [{"response": f"Step {i}. So {slow}", "gold": "1"} for i in range(300)]
+    slow = "\\boxed{(x+y+z+1)^{40}}"  # sympy expands it: far beyond a 1 s bound
+    rows = [{"response": f"Step {i}. So {slow}", "gold": "(x+y+z+2)^{40}"} for i in range(200)]
     rows += [{"response": f"\\boxed{{{i}}}", "gold": str(i)} for i in range(20)]
     start = time.perf_counter()
-    graded = list(grade_rows(rows, workers=2, timeout=2))
+    graded = list(grade_rows(rows, workers=2, timeout=1))
     seconds = time.perf_counter() - start
-    first = graded[0]
-    assert all(
-        (r["verdict"], r["reason"]) == (first["verdict"], first["reason"]) for r in graded[:300]
-    )
-    assert all(r["verdict"] == "correct" for r in graded[300:])
-    assert seconds < 60, seconds
+    assert {r["verdict"] for r in graded[:200]} == {"timeout"}
+    assert all(r["verdict"] == "correct" for r in graded[200:])
+    assert seconds < 40, seconds  # 200 separate timeouts would take 100 s on 2 workers
 
 
 def test_cache_keys_hold_the_grader_version():
