@@ -138,3 +138,21 @@ def test_sigterm_stops_generation_cleanly(tmp_path, dart_env, boxing_model):
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     assert "Traceback" not in stderr and "stopped by SIGTERM" in stderr
     assert not out.exists() and list(parts_dir(out).glob("part-*.parquet"))
+
+
+def test_engine_options_from_flags_and_json():
+    import argparse
+
+    from dart.evaluate.commands import engine_options
+
+    def args(engine, extra="{}"):
+        return argparse.Namespace(engine=engine, gpus=2, threads=3, batch_size=8,
+                                  revision=None, engine_options_json=extra)  # fmt: skip
+
+    assert engine_options(args("transformers")) == {
+        "threads": 3, "batch_size": 8, "revision": None,
+    }  # fmt: skip
+    assert engine_options(args("vllm", '{"tensor_parallel_size": 4}'))["gpus"] == 4
+    assert engine_options(args("transformers", '{"batch_size": 16}'))["batch_size"] == 16
+    with pytest.raises(DartError, match="--engine-options-json"):
+        engine_options(args("vllm", "[1]"))
