@@ -29,8 +29,10 @@ from dataclasses import dataclass
 
 from dart.grade.safety import MAX_ANSWER_CHARS
 from dart.grade.sentences import (
+    NEGATED,
     answer_phrase_value,
     closing_sentence_value,
+    computed,
     math_span,
     own_turn,
     top_level_parts,
@@ -151,23 +153,25 @@ def _from_boxes(found: list[str], parts: int) -> Extraction | None:
 
 
 def _marked(text: str) -> Extraction | None:
-    """The last ``#### n`` line or answer phrase, whichever comes later."""
-    gsm = phrase = None
+    """The last ``#### n`` line or answer phrase, whichever comes later; a phrase followed by
+    no value ("the answer is already given") gives way to the phrase before it."""
+    gsm = None
     for gsm in _GSM8K.finditer(text):  # noqa: B007 - we want the last match
         pass
-    for phrase in _ANSWER_PHRASE.finditer(text):  # noqa: B007
-        pass
-    if gsm is not None and (phrase is None or gsm.start() > phrase.start()):
+    phrases = list(_ANSWER_PHRASE.finditer(text))
+    for phrase in reversed(phrases):
+        if gsm is not None and gsm.start() > phrase.start():
+            break
+        found = answer_phrase_value(text[phrase.end() :])
+        if found is NEGATED:
+            return None
+        if found is not None and _clean(found[0]):
+            value, from_sentence = _clean(found[0]), found[1]
+            return Extraction(value, "final_sentence" if from_sentence else "answer_is")
+    if gsm is not None:
         value = _clean(gsm.group(1))
         return Extraction(value, "gsm8k") if value else None
-    if phrase is None:
-        return None
-    found = answer_phrase_value(text[phrase.end() :])
-    if found is None:
-        return None
-    value, from_sentence = found
-    value = _clean(value)
-    return Extraction(value, "final_sentence" if from_sentence else "answer_is") if value else None
+    return None
 
 
 def _bare(text: str) -> Extraction | None:
@@ -177,7 +181,7 @@ def _bare(text: str) -> Extraction | None:
         return None
     words = _WORD.findall(re.sub(r"\\[A-Za-z]+", "", value))
     if not words or _UNIT_TAIL.match(value) or _BOOLEAN.fullmatch(value):
-        return Extraction(value, "bare")
+        return Extraction(computed(value), "bare")
     return None
 
 

@@ -9,7 +9,7 @@ Helpers of ``dart.grade.extract``; pure string scanning (linear time, no parsing
   self-corrections read as the last stated answer and a sentence ("The largest $n$ is
   34") reduced to what it states;
 - ``closing_sentence_value``: the value a last sentence such as "So she spent $1,250 in
-  total." states, when it opens with a conclusion word.
+  total." states, when it opens with a conclusion word or is the whole response.
 
     python -c "from dart.grade.sentences import answer_phrase_value as a; print(a(' not 5; it is 6.'))"
 """
@@ -37,12 +37,18 @@ _VERB = re.compile(
     r"|earns|earned|needs|costs|cost|measures)(?=\s)",
     re.IGNORECASE,
 )
+_COPULA = re.compile(r"(?<=\s)(?:is|are|was|were|equals)(?=\s)", re.IGNORECASE)
 _CONCLUSION = re.compile(
     r"^(?:so|thus|therefore|hence|in\s+total|altogether|in\s+all|finally|consequently)\b",
     re.IGNORECASE,
 )
 _LEADING_NUMBER = re.compile(
     r"^(?:\\?\$\s*)?-?\d[\d,]*(?:\.\d+)?(?:\s*(?:\\%|%|°|\^\s*\{?\\circ\}?|percent\b|pct\b))?"
+)
+_REFERENTIAL = re.compile(
+    r"(?:already|above|below|as\s+follows|shown|given|provided|following|unknown|unclear"
+    r"|this|that|here|there|in\s+the)\b",
+    re.IGNORECASE,
 )
 _DESCRIPTION = re.compile(r"[A-Za-z'’-]+(?:[ ,]+[A-Za-z'’-]+){3,}")  # 4+ words, nothing else
 MAX_TAIL = 2000  # characters of a line that an answer phrase or a sentence may span
@@ -130,8 +136,20 @@ def _value_start(value: str) -> str | None:
     return number.group(0) if number else None
 
 
+NEGATED = ("", False)  # "The answer is not 5.": stated what it is not; look no further
+
+
+def computed(value: str) -> str:
+    """The result of a computation written as the answer (``5 + 7 = 12`` -> ``12``); a
+    single ``x = 3`` is left for the normaliser."""
+    stated = _stated(value) if "=" in value else None
+    return stated if stated and not _has_words(value) else value
+
+
 def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
-    """(value, whether it came from a sentence) stated after an answer phrase."""
+    """(value, whether it came from a sentence) stated after an answer phrase; None when
+    the phrase is followed by no value (look at an earlier phrase), NEGATED when it only
+    says what the answer is not."""
     tail = tail[:MAX_TAIL].lstrip(" \t*:")
     if not tail.strip():
         return None
@@ -139,18 +157,20 @@ def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
         tail = tail.strip()  # "Final answer:\n42": the value is on the next line
     span = math_span(tail)
     if span is not None and not _CORRECTION.search(tail[span[1] : _sentence_end(tail)]):
-        return span[0], False
+        return computed(span[0].strip()), False
     value = _HOPE.sub("", tail[: _sentence_end(tail)]).strip().strip("*").strip()
     value = _corrected(value)
-    if not value or _DESCRIPTION.fullmatch(value):
-        return None  # "your final answer is twice the last answer": no value stated
+    if value is None:
+        return NEGATED
+    if not value or _DESCRIPTION.fullmatch(value) or _REFERENTIAL.match(value):
+        return None  # "twice the last answer", "already provided": no value stated
     stated = (_stated(value) or "").strip()
     if stated and _has_words(value):
         start = _value_start(stated)
+        if start is None and len(stated.split()) > 3:
+            return None  # "A snail is at the bottom of a well": not a value
         return (start if start else stated), True
-    if stated and "=" in value:
-        return stated, False  # "The answer is 5 + 7 = 12."
-    return value, False
+    return computed(value), False
 
 
 def _has_words(text: str) -> bool:
@@ -160,14 +180,23 @@ def _has_words(text: str) -> bool:
 
 def closing_sentence_value(text: str) -> str | None:
     """The value stated by the response's last sentence when it opens with a conclusion
-    word ("So", "Thus", "Therefore", "In total", ...), else None."""
+    word ("So", "Thus", "Therefore", "In total", ...) or is the whole response, else None."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return None
     sentence = _last_sentence(lines[-1][-MAX_TAIL:])
-    if not _CONCLUSION.match(sentence):
+    whole = (  # a response that is one prose statement is its own conclusion
+        len(lines) == 1
+        and sentence == lines[0].rstrip(". ").strip()
+        and re.match(r"[A-Za-z]{2,}\s", sentence) is not None
+        and _COPULA.search(sentence) is not None
+    )
+    if not (_CONCLUSION.match(sentence) or whole) or lines[-1].endswith("?"):
         return None
     stated = _stated(sentence)
+    if whole and not _CONCLUSION.match(sentence):
+        start = _value_start(stated) if stated else None
+        return start if start is not None and start == stated.strip() else None
     if stated:
         return _value_start(stated)
     values = [m.group(0) for m in _NUMBER.finditer(re.sub(r"\$[^$]*\$", " ", sentence))]

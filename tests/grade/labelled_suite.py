@@ -411,7 +411,7 @@ RESPONSES: list[tuple] = [
     ("Thus \\fbox{12} is the count.", "12", C),
     ("Boxed set: \\boxed{\\{1,2\\}}", "\\{1,2\\}", C),
     ("We get 5 apples, then 7 more, so 12 in total.", "12", N),
-    ("The total is 12", "12", N),
+    ("The total is 12", "12", C),  # 1.2.0: a one-statement response states its answer
     ("I cannot solve this problem.", "3", N),
     ("Natalia sold 48/2 = 24 clips in May.\n#### 72", "72", C, None, "gsm8k"),
     ("She has 3 + 4 = 7 apples.\n#### 7", "8", W, None, "gsm8k"),
