@@ -8,9 +8,15 @@ Two questions, asked of each provenance record that ``dart audit`` walks:
   setting, or version)? That is Snakemake's own question, so it is asked of Snakemake:
   ``snakemake --list-changes params`` in the record's workflow root, with the Snakefile
   and config files the record names (:class:`SnakemakeView`). ``--config`` overrides
-  given on the original command line are not replayed.
+  given on the original command line are not replayed. Jobs behind a checkpoint that
+  will rerun are not in Snakemake's DAG yet, so it cannot name them; the version check
+  still does.
 
-    python -c "from dart.staleness import SnakemakeView; print(SnakemakeView('.', 'Snakefile').changed())"
+Snakemake 9.27's own ``--list-changes params`` lists one output of every job, changed or
+not (its ``ParamsChange`` iterates its files even when it holds no change), so this
+module runs it with that fixed: ``python -m dart.staleness SNAKEMAKE_ARGS``.
+
+    python -m dart.staleness -s Snakefile --cores 1 --list-changes params
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ class SnakemakeView:
         self.error: str | None = None
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "snakemake", "-s", self.snakefile]
+        cmd = [sys.executable, "-m", "dart.staleness", "-s", self.snakefile]
         cmd += ["--directory", str(self.root), "--cores", "1"]
         if self.configfiles:
             cmd += ["--configfile", *self.configfiles]
@@ -115,3 +121,17 @@ def view_for(
     if key not in cache:
         cache[key] = SnakemakeView(key[0], key[1], key[2])
     return cache[key]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Snakemake's command line, with ``--list-changes params`` listing only changes."""
+    from snakemake.cli import main as snakemake_main
+    from snakemake.persistence import ParamsChange
+
+    ParamsChange.__iter__ = lambda self: iter(self.files if self else ())
+    sys.argv = ["snakemake", *(sys.argv[1:] if argv is None else argv)]
+    return snakemake_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -432,3 +432,13 @@ def pool_report_labels(wildcards):
         "queries": pool.get("queries", 0),
         "exhausted": len(pool.get("exhausted", [])),
     }
+
+
+def dataset_verified_param(wildcards, input):
+    """The dataset job's own verified inputs, shell-quoted (a placeholder while a round's
+    plan is pending). Taken from the job's input, not recomputed: a tally rewritten during
+    the run (a re-grade) must not change the list between DAG building and the shell."""
+    verified = getattr(input, "verified", None)
+    if verified is None:
+        return "<pending: rounds still to be planned>"
+    return quoted(list(verified))

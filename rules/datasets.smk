@@ -43,7 +43,7 @@ rule dataset:
         runtime=60,
     params:
         queries=lambda w: quoted(synth_queries(config["datasets"][w.dataset]["synth"])),
-        verified=dataset_verified_args,
+        verified=dataset_verified_param,
         recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
         decontaminate=lambda w: (

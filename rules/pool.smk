@@ -13,9 +13,7 @@ checkpoint plan:
     """Plan round r from the tally of the rounds before it."""
     input:
         queries=lambda w: synth_queries(w.synth),
-        # ancient: a re-verified (e.g. re-graded) earlier round must not re-plan, and so
-        # regenerate, the rounds after it; see README "When the grader changes".
-        tally=lambda w: ancient(previous_tally(w)),
+        tally=previous_tally,
         recipes=ancient(f"{POOL}/{{synth}}/recipes.json"),
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
@@ -43,7 +41,9 @@ checkpoint plan:
 rule generate:
     """Generate one shard of a round's trials (GPU with vllm, CPU with transformers)."""
     input:
-        plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
+        # Through the checkpoint: while a round is re-planned (e.g. after a re-grade) its
+        # shards wait for the new plan, and rerun only if it changed (same checksum: kept).
+        plan=lambda w: checkpoints.plan.get(synth=w.synth, round=w.round).output.plan,
         queries=lambda w: synth_queries(w.synth),
         model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
     output:

@@ -1,7 +1,7 @@
 """One small real run of the workflow, shared by the staleness, audit and report tests.
 
-The config is tests/test_pool_workflow.py's, cut down to two rounds and two datasets
-(vrt, uniform) so that the run takes about a minute. The first test module that asks
+The config is tests/test_pool_workflow.py's, cut down to two sampling rounds (and an
+empty third) and two datasets (vrt, uniform) so that the run takes about a minute. The first test module that asks
 builds it under pytest's session temp folder; later modules find it done there. A test
 that changes files works on ``copy_run`` (a copy with its mtimes and Snakemake metadata).
 """
@@ -24,7 +24,7 @@ DATASETS = ("vrt", "uniform")
 
 def small_config(workdir: Path, model: Path) -> dict:
     cfg = _config(workdir, model)
-    cfg["synth"]["tiny"].update(cap=8, per_round_max=4, max_rounds=1)
+    cfg["synth"]["tiny"].update(cap=8, per_round_max=4, max_rounds=3)
     cfg["datasets"] = {
         "vrt": {"synth": "tiny", "recipe": "vrt", "trials": 4},
         "uniform": {"synth": "tiny", "recipe": "uniform", "k": 1},
