@@ -31,6 +31,11 @@ MINERVA = "Final Answer: The final answer is {}. I hope it is correct."
         ("So she spent $1,250 in total.", "1,250", "closing_sentence"),
         ("Therefore, the angle is 60°.", "60°", "closing_sentence"),
         ("Thus the sum is $-\\frac{b}{a} = -3$.", "-3", "closing_sentence"),
+        ("The total is 12", "12", "closing_sentence"),
+        ("The product of the two numbers is 2*17 = 32.", "32", "closing_sentence"),
+        ("10 - 6 = 4", "4", "bare"),
+        ("So, the answer is $3 \\times 6 = 18$.", "18", "answer_is"),
+        ("The answer is: 4\n\nThe answer is just a nice example of a method.", "4", "answer_is"),
         ("The answer is 5.\n#### 6", "6", "gsm8k"),
         ("#### 6\nThe answer is 5.", "5", "answer_is"),
     ],
@@ -48,6 +53,10 @@ def test_extraction_of_harness_styles(response, answer, source):
         "I need to set up 2x = 10",
         "\\boxed{}",
         "The candidates are 3 and 5.",
+        "What is $8 + 8$?",
+        "The answer is already provided.",
+        "The answer is 5. Hmm, the answer is not 5.",
+        "Your final answer is twice the last answer.",
     ],
 )
 def test_no_answer_stays_no_answer(response):
