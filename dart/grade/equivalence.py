@@ -1,8 +1,9 @@
 """Decide whether an extracted answer equals the reference, and by which rule.
 
-Cheap rules first: choice letters, whole-answer yes/no/true/false, identical text after
-normalisation, exact numbers (the fast path: no sympy), whole-word text answers; then
-the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
+Cheap rules first: several parts compared part by part, choice letters, whole-answer
+yes/no/true/false, identical text after normalisation, exact numbers (the fast path: no
+sympy), whole-word text answers, small exact arithmetic evaluated as floats
+(``dart.grade.quick``); then the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
 also ``0.5`` unless the question asks for a percent; a bare ``0.5`` never equals ``50``.
 Units: a known unit on both sides that differs (``5 m``, ``5 cm``) is wrong; a unit on one
 side only is ignored.
@@ -18,6 +19,7 @@ from fractions import Fraction
 from dart.grade.extract import choice_letter, reference_parts
 from dart.grade.normalize import Answer, asks_for_percent, normalize, plain_words
 from dart.grade.numbers import Number, numbers_equal, read_number
+from dart.grade.quick import value_of, values_equal
 from dart.grade.sentences import top_level_parts
 from dart.grade.symbolic import parse_latex, scaled, sympy_equal
 
@@ -89,6 +91,20 @@ def _set_and_tuple(pred: Answer, gold: Answer) -> bool:
         for a in (pred, gold)
     ]
     return sorted(filter(None, shapes)) == ["set", "tuple"]
+
+
+def _quick(pred: Answer, gold: Answer, query) -> bool | None:
+    """The float check of ``dart.grade.quick`` on exact forms, or None (sympy decides)."""
+    left, right = value_of(pred.text), value_of(gold.text)
+    if left is None or right is None:
+        return None
+    outcomes = [
+        values_equal(left * float(p), right * float(g))
+        for p, g in _percent_scales(pred, gold, query)
+    ]
+    if True in outcomes:
+        return True
+    return False if all(o is False for o in outcomes) else None
 
 
 def _symbolic(pred: Answer, gold: Answer, query) -> bool:
@@ -178,4 +194,9 @@ def equivalent(
         return False, "numeric"
     if _set_and_tuple(pred, gold):
         return False, "set_vs_tuple"
+    if pred.text.replace(" ", "") == gold.text.replace(" ", "") and pred.percent == gold.percent:
+        return True, "exact"  # TeX ignores spaces: "(-\\infty, 2]" is "(-\\infty,2]"
+    quick = _quick(pred, gold, query)
+    if quick is not None:
+        return quick, "value"
     return _symbolic(pred, gold, query), "symbolic"
