@@ -44,6 +44,7 @@ rule dataset:
     params:
         queries=lambda w: quoted(synth_queries(config["datasets"][w.dataset]["synth"])),
         verified=dataset_verified_param,
+        contamination=lambda w, input: quoted(list(getattr(input, "contamination", []))),
         recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
         decontaminate=lambda w: (
@@ -59,6 +60,6 @@ rule dataset:
         " assemble --queries {params.queries} --verified {params.verified}"
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
-        " --plots {output.plots:q} --contamination {input.contamination:q}"
+        " --plots {output.plots:q} --contamination {params.contamination}"
         " {params.decontaminate} --description={params.description:q}"
         " --license={params.license:q} > {log:q} 2>&1"
