@@ -310,7 +310,6 @@ def dataset_inputs(wildcards):
         "queries": synth_queries(synth),
         "pool": f"{POOL}/{synth}/pool.json",
         "verified": dataset_verified(wildcards),
-        "contamination": contamination_files(synth),
     }
 
 
