@@ -16,6 +16,7 @@ grader).
 from __future__ import annotations
 
 import argparse
+import collections
 import random
 import sys
 import time
@@ -31,6 +32,7 @@ from dart.grade.compare import math_verify_correct  # noqa: E402
 from dart.grade.grader import TRUNCATED_REASONS  # noqa: E402
 
 PATHOLOGICAL = "So the value is $\\boxed{9^{9^{9^{9}}}}$."
+SLOW = "Expanding, $\\boxed{(x+y+z+1)^{40}}$."  # passes the checks; sympy needs minutes
 
 FILLER = (
     "Let us work through the problem step by step. First we write down what is given, "
@@ -168,18 +170,20 @@ def compare(name: str, rows: list[dict], workers: int, misses: bool) -> None:
 
 
 def pathological(workers: int) -> None:
-    """5,000 copies of one pathological answer plus 5,000 mixed rows, timed."""
+    """5,000 copies of one pathological answer plus 5,000 mixed rows, timed: one that the
+    structure check refuses, and one that only a timeout stops (decided once per run)."""
     mixed = generated(5000, seed=1)
-    rows = [{"response": PATHOLOGICAL, "gold": "1", "label": "error"}] * 5000 + mixed
-    start = time.perf_counter()
-    verdicts = [r["verdict"] for r in grade_rows((dict(r) for r in rows), workers=workers)]
-    seconds = time.perf_counter() - start
-    bad = sum(v == "error" for v in verdicts[:5000])
-    print(
-        f"pathological: 5,000 x {PATHOLOGICAL!r} + 5,000 mixed rows, {workers} workers: "
-        f"{seconds:.1f} s; pathological rows refused {bad}/5000; "
-        f"mixed agreement {_agreement(mixed, verdicts[5000:]):.1%}"
-    )
+    for answer, gold in ((PATHOLOGICAL, "1"), (SLOW, "(x+y+z+2)^{40}")):
+        rows = [{"response": answer, "gold": gold}] * 5000 + mixed
+        start = time.perf_counter()
+        graded = list(grade_rows((dict(r) for r in rows), workers=workers))
+        seconds = time.perf_counter() - start
+        verdicts = collections.Counter(f"{r['verdict']} ({r['reason']})" for r in graded[:5000])
+        agree = _agreement(mixed, [r["verdict"] for r in graded[5000:]])
+        print(
+            f"pathological: 5,000 x {answer!r} + 5,000 mixed rows, {workers} workers: "
+            f"{seconds:.1f} s; pathological rows: {dict(verdicts)}; mixed agreement {agree:.1%}"
+        )
 
 
 def main() -> None:
