@@ -119,7 +119,7 @@ def test_scoring_refuses_responses_that_do_not_match_the_benchmark(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_generation_cleanly(tmp_path, dart_env, boxing_model):
-    items, _ = load_benchmark("word-problems", "5", n=60)
+    items, _ = load_benchmark("word-problems", "5", n=200)  # far more than finish in 1 s
     write_parquet_atomic(items, tmp_path / "b.parquet")
     out = tmp_path / "r.gen.parquet"
     cmd = [sys.executable, "-m", "dart.cli", "evaluate", "generate", "--benchmark",
