@@ -4,7 +4,9 @@
     dart grade --compare math-verify responses.jsonl
 
 Rows need ``response`` and ``gold`` (optional ``query``, ``kind``, ``finish_reason``);
-each is written back with ``extracted``, ``verdict``, ``reason``, ``grader_version``.
+each is written back with ``extracted``, ``verdict``, ``reason``, ``grader_version``. A row
+whose text is not valid Unicode (invalid UTF-8 bytes, a ``\\ud800`` escape, a NUL byte) gets
+an ``error`` verdict; every other row is still graded and written.
 """
 
 from __future__ import annotations
