@@ -6,6 +6,7 @@ output under its final name or as a temporary file; resumable parts kept where d
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -107,3 +108,15 @@ def test_generate_keeps_finished_chunks_and_exits_on_sigterm(tmp_path, dart_env)
     assert not out.exists() and any(parts.glob("*.parquet"))  # resumable parts kept
     assert not [p for p in _temporaries(tmp_path) if p.parent != parts]
     assert not _group_alive(proc.pid)
+
+
+def test_sigterm_to_the_whole_group_leaves_no_traceback(tmp_path, dart_env):
+    rows = [{"response": f"\\boxed{{\\sqrt{{{i}}} + {i}}}", "gold": f"{i}"} for i in range(20000)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    proc = _start(["grade", "in.jsonl", "-o", "out.jsonl", "--workers", "2"], tmp_path, dart_env)
+    time.sleep(4)
+    assert proc.poll() is None, "grading finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGTERM)  # as a scheduler does: parent and workers at once
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err[-2000:]
+    assert not (tmp_path / "out.jsonl").exists() and not _temporaries(tmp_path)

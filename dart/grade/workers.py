@@ -92,6 +92,9 @@ def _limit_memory(memory_mb: int) -> None:
 def _worker_main(conn, timeout: float, memory_mb: int | None, lenient: bool, grader: str) -> None:
     """Worker loop: receive a chunk of (seq, item), send (seq, fields) per item."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    # A SIGTERM sent to the whole process group (Slurm, Snakemake) ends a worker at once;
+    # the handler inherited from `dart` would raise in the middle of an item instead.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if memory_mb:
         _limit_memory(memory_mb)
     from dart.grade.symbolic import _library
