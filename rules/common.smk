@@ -350,7 +350,6 @@ from dart import versions as code_versions
 
 # Every job's provenance record keeps the Snakefile and config files of its run, so that
 # `dart audit` can ask this workflow (`snakemake --list-changes params`) about any record.
-_os.environ["DART_SNAKEFILE"] = _os.path.abspath(workflow.main_snakefile)
 
 
 def _root_relative(path):
@@ -360,8 +359,12 @@ def _root_relative(path):
     return _os.path.relpath(full) if full.startswith(_os.getcwd() + _os.sep) else full
 
 
-_os.environ["DART_CONFIGFILES"] = _os.pathsep.join(
-    _root_relative(c) for c in workflow.overwrite_configfiles
+# (set, not read, here: update() keeps `snakemake --lint` from taking them for inputs)
+_os.environ.update(
+    DART_SNAKEFILE=_os.path.abspath(workflow.main_snakefile),
+    DART_CONFIGFILES=_os.pathsep.join(
+        _root_relative(c) for c in workflow.overwrite_configfiles
+    ),
 )
 
 

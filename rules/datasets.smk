@@ -9,7 +9,9 @@ rule dataset:
     input:
         unpack(dataset_inputs),
         # its own input function: planned (and shown by a dry run) before the pool's rounds
-        contamination=lambda w: contamination_files(config["datasets"][w.dataset]["synth"]),
+        contamination=lambda w: contamination_files(
+            config["datasets"][w.dataset]["synth"]
+        ),
     output:
         table=f"{RESULTS}/datasets/{{dataset}}.parquet",
         card=report(

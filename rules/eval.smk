@@ -63,6 +63,11 @@ rule eval_generate:
         template=lambda w: eval_template(config, w.emodel),
         max_new_tokens=config["eval"]["max_new_tokens"],
         options=json.dumps(config["eval"]["engine_options"], sort_keys=True),
+        template_version=lambda w: code_versions.template(
+            eval_template(config, w.emodel)
+        ),
+        engine_version=code_versions.engine(config["eval"]["engine"]),
+        evaluate_version=code_versions.evaluate(),
     shell:
         "dart --rule eval_generate --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
         " evaluate generate --benchmark {input.benchmark:q} --model {input.model:q}"
@@ -77,7 +82,13 @@ rule eval_score:
         generations=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
         benchmark=lambda w: benchmark_file(w.benchmark),
     output:
-        result=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.json",
+        result=report(
+            f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.json",
+            caption="../report/eval_result.rst",
+            category="Evaluation",
+            subcategory="{emodel}",
+            labels={"model": "{emodel}", "benchmark": "{benchmark}"},
+        ),
         per_item=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.items.jsonl",
     log:
         "logs/eval/{emodel}/{benchmark}.score.log",
@@ -95,6 +106,8 @@ rule eval_score:
         ),
         timeout=config["grader"]["timeout"],
         memory_mb=config["grader"]["memory_mb"],
+        grader_version=code_versions.grader(),
+        evaluate_version=code_versions.evaluate(),
     shell:
         "dart --rule eval_score --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
         " evaluate score --generations {input.generations:q} --benchmark {input.benchmark:q}"

@@ -9,9 +9,24 @@ rule summary:
     input:
         results=eval_results(),
     output:
-        md=f"{RESULTS}/summary.md",
-        csv=f"{RESULTS}/summary.csv",
-        png=f"{RESULTS}/summary.png",
+        md=report(
+            f"{RESULTS}/summary.md",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"item": "table"},
+        ),
+        csv=report(
+            f"{RESULTS}/summary.csv",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"item": "csv"},
+        ),
+        png=report(
+            f"{RESULTS}/summary.png",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"item": "summary chart"},
+        ),
     log:
         "logs/summary.log",
     conda:

@@ -13,7 +13,13 @@ rule train:
         dataset=lambda w: f"{RESULTS}/datasets/{train_spec(w)['dataset']}.parquet",
         base=lambda w: f"{DATA}/models/{train_spec(w)['base']}",
     output:
-        folder=directory(f"{RESULTS}/models/{{tuned}}"),
+        folder=report(
+            directory(f"{RESULTS}/models/{{tuned}}"),
+            patterns=["{plot}.png"],
+            caption="../report/model.rst",
+            category="Models",
+            labels={"model": "{tuned}", "item": "{plot}"},
+        ),
         record=f"{RESULTS}/models/{{tuned}}.prov.json",
     log:
         "logs/train/{tuned}.log",
@@ -29,6 +35,7 @@ rule train:
     params:
         hparams=lambda w: json.dumps(train_spec(w)["hparams"], sort_keys=True),
         seed=lambda w: train_spec(w)["seed"],
+        train_version=code_versions.train(),
     shell:
         "dart --rule train --wildcards tuned={wildcards.tuned} train"
         " --dataset {input.dataset:q} --base {input.base:q}"

@@ -61,6 +61,9 @@ def _two_of_everything(tmp_path: Path) -> dict:
             "held": {"type": "generated", "source": "11", "n": 10},
             "words": {"type": "word-problems", "source": "12", "n": 10},
         },
+        # a dataset needs its queries checked against the benchmarks listed here (all by
+        # default), so a dataset's result plans those benchmarks' files too
+        "decontamination": {"benchmarks": ["held"]},
     }
 
 

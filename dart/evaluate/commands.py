@@ -20,6 +20,7 @@ from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
 from dart.evaluate.items import SCHEMA
 from dart.provenance import atomic_output, hash_path, read_record, write_record
+from dart.versions import pick
 
 log = logging.getLogger(__name__)
 ITEM_FIELDS = (
@@ -108,6 +109,7 @@ def generate(args: argparse.Namespace) -> None:
         seeds={"decoding": "greedy (temperature 0)"},
         model=model,
         extra={"timing": {k: v for k, v in stats.items() if k != "sampling"}},
+        versions=pick(f"template:{args.template}", f"engine:{args.engine}", "evaluate"),
     )
     log.info("evaluate: wrote %s (%s items/s)", args.output, stats["items_per_s"])
 
@@ -205,8 +207,12 @@ def _write(scored: list[dict], result: dict, args: argparse.Namespace) -> None:
         "memory_mb": args.memory_mb,
         "grader_version": result["grader_version"],
     }
-    write_record(args.items, step="evaluate-score", params=params, inputs=inputs, rows=len(scored))
+    versions = pick("grader", "evaluate")
+    write_record(
+        args.items, step="evaluate-score", params=params, inputs=inputs, rows=len(scored),
+        versions=versions,
+    )  # fmt: skip
     write_record(
         args.output, step="evaluate-score", params=params, inputs=[*inputs, args.items],
-        rows=len(scored), extra={"accuracy": result["accuracy"]},
+        rows=len(scored), extra={"accuracy": result["accuracy"]}, versions=versions,
     )  # fmt: skip

@@ -8,3 +8,7 @@ packing, collators), :mod:`finetune` (Trainer, checkpoints, resume, signals),
     dart train --dataset results/datasets/uniform.parquet --base data/models/smollm2-135m \\
         --hyperparams-json '{"max_length": 512}' -o results/models/smollm2-135m--uniform
 """
+
+#: Version of the training code; bump when a change can alter a trained model (the
+#: data pipeline, packing, the Trainer set-up). Rules pass it through ``params:``.
+TRAIN_VERSION = "1"
