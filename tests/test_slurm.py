@@ -6,11 +6,13 @@ run. The Slurm run is the one a user has when a node dies: slurmd is killed whil
 generation jobs run, the run must end with a clear error (not a hang), and a rerun after
 restarting slurmd must finish the DAG without redoing what was done. Checked:
 
-- the killed slurmd ends the run with a NODE_FAIL error within two minutes;
+- the killed slurmd ends the run with an error naming the failed Slurm job within two
+  minutes;
 - every job of both runs went through `sbatch` (Slurm jobs of the two run ids, each rule
   COMPLETED exactly as often as in the local run), GPU jobs on the `gpu` partition with
   their GPUs, CPU jobs on `cpu` with none;
-- the outputs are byte-identical to the local run's;
+- the outputs are byte-identical to the local run's (queries, generation shards, plans,
+  datasets), or identical but for measured times (verified shards and tallies);
 - a profile naming a partition that does not exist, and a job asking for more GPUs than
   the node has, fail at submission with Slurm's reason.
 
@@ -36,6 +38,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 from slurm import cluster as slurm_cluster
@@ -51,6 +54,8 @@ QUESTIONS = [
 # --gpus=1 (the transformers engine still runs on the CPU: the test node's GPUs are device
 # files); and they use one thread, as profiles/local has it, so that the outputs can be
 # compared byte for byte (torch's sums may differ across thread counts).
+# Columns that hold measured times, the only values allowed to differ between two runs.
+TIMING_COLUMNS = {"gen_seconds"}
 TEST_PROFILE = {"set-resources": {"generate": {"gpu": 1}}, "set-threads": {"generate": 1}}
 
 
@@ -171,12 +176,13 @@ def slurm_jobs(run_id: str) -> list[dict[str, str]]:
     """The run's Slurm jobs (squeue keeps ended jobs for MinJobAge): id, partition, rule
     (from the plugin's --comment), GPUs asked for and final state."""
     proc = subprocess.run(
-        ["squeue", "--states=all", "-h", "-n", run_id, "-o", "%i|%P|%k|%b|%T"],
+        ["squeue", "--states=all", "-h", "-n", run_id,
+         "-O", "JobID:|,Partition:|,Comment:|,tres-per-job:|,State:|"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     jobs = []
     for line in proc.stdout.splitlines():
-        job_id, partition, comment, gres, state = line.split("|")
+        job_id, partition, comment, gres, state = line.strip().split("|")[:5]
         rule = re.match(r"rule_(.+?)(_wildcards_|$)", comment)
         jobs.append(
             {"id": job_id, "partition": partition, "rule": rule.group(1) if rule else comment,
@@ -277,8 +283,14 @@ def slurm_run(cluster, repo_root, slurm_env, boxing_model, tmp_path_factory):
 
 
 def test_a_killed_slurmd_ends_the_run_with_a_clear_error(slurm_run):
+    # slurmd dies while the generation jobs are RUNNING, before their srun step starts:
+    # the step cannot launch ("Task launch ... failed on node localhost: Communication
+    # connection failure" in the job's Slurm log), the job ends FAILED and the run stops.
+    # (A step already running when slurmd dies ends NODE_FAIL once slurmctld declares
+    # the node down, SlurmdTimeout later; the plugin reports that as a node failure.)
     log = slurm_run["failed_log"]
-    assert "NODE_FAIL" in log and "failed due to a node failure" in log, log[-4000:]
+    failure = r"SLURM-job '\d+' failed(, SLURM status is: 'FAILED'| due to a node failure)"
+    assert re.search(failure, log), log[-4000:]
     assert "Error in rule generate" in log, log[-4000:]
     assert slurm_run["fail_seconds"] < 120, slurm_run["fail_seconds"]
 
@@ -292,7 +304,8 @@ def test_every_job_goes_through_sbatch_to_its_partition(slurm_run, local_run):
     assert completed == expected, (completed, expected)
     assert finished_jobs(slurm_run["failed_log"]) + finished_jobs(slurm_run["log"]) == expected
     assert {"queries", "plan", "generate", "verify", "tally", "pool", "dataset"} <= set(expected)
-    assert any(job["state"] == "NODE_FAIL" and job["rule"] == "generate" for job in jobs), jobs
+    failed = {job["state"] for job in jobs if job["rule"] == "generate"} - {"COMPLETED"}
+    assert failed and failed <= {"FAILED", "NODE_FAIL", "CANCELLED"}, jobs
     for job in jobs:
         if job["rule"] == "generate":
             assert job["partition"] == "gpu" and "gpu:1" in job["gres"], job
@@ -309,7 +322,17 @@ def test_outputs_are_byte_identical_to_a_local_run(slurm_run, local_run):
     assert "results/datasets/vrt.parquet" in files
     assert compared_files(slurm_run["dir"]) == files
     for name in files:
-        assert _sha256(slurm_run["dir"] / name) == _sha256(local_run["dir"] / name), name
+        ours, theirs = slurm_run["dir"] / name, local_run["dir"] / name
+        if _sha256(ours) == _sha256(theirs):
+            continue
+        # Only measured times may differ (verified shards and tallies carry gen_seconds);
+        # the queries, generation shards, plans and datasets are byte-identical.
+        assert "/verified/" in name or name.endswith("tally.parquet"), name
+        ours, theirs = pl.read_parquet(ours), pl.read_parquet(theirs)
+        assert TIMING_COLUMNS & set(ours.columns), name
+        assert ours.drop(TIMING_COLUMNS, strict=False).equals(
+            theirs.drop(TIMING_COLUMNS, strict=False)
+        ), name
     print(
         f"\nwall time: local {local_run['seconds']:.1f} s; slurm {slurm_run['seconds']:.1f} s "
         f"(failed after the kill in {slurm_run['fail_seconds']:.1f} s, "
