@@ -15,6 +15,7 @@ selection (``--no-decontaminate``: kept), counted by benchmark in the stats and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ from dart.decontam import read_contamination
 from dart.pool.plan_cli import load_json_arg, read_queries
 from dart.provenance import (
     read_record,
+    record_path,
     write_json_atomic,
     write_parquet_atomic,
     write_record,
@@ -92,6 +94,31 @@ def run(args: argparse.Namespace) -> int:
     if flagged is not None:
         stats["contamination"].update(files=list(args.contamination),
                                       ngram=contamination_ngram(args.contamination))  # fmt: skip
+    with _all_or_nothing(args):
+        _write_outputs(args, dataset, stats, recipe, flagged)
+    log.info("%s: %d rows from %d queries (k_p=%s)", args.name, dataset.height,
+             stats["queries_with_rows"], stats["k_p"])  # fmt: skip
+    if flagged is not None:
+        c = stats["contamination"]
+        log.info("%s: %d queries flagged by decontamination, %s", args.name, c["flagged_queries"],
+                 "dropped" if args.decontaminate else "kept (--no-decontaminate)")  # fmt: skip
+    return 0
+
+
+@contextlib.contextmanager
+def _all_or_nothing(args: argparse.Namespace):
+    """A failure part-way (a full disk while writing the plots) removes what this run wrote:
+    no dataset without its card, stats and record."""
+    try:
+        yield
+    except BaseException:
+        for path in (args.output, args.stats, args.card):
+            Path(path).unlink(missing_ok=True)
+            record_path(path).unlink(missing_ok=True)
+        raise
+
+
+def _write_outputs(args, dataset, stats, recipe, flagged) -> None:
     write_parquet_atomic(dataset, args.output)
     write_json_atomic(stats, args.stats)
     versions = {c: sorted(dataset[c].drop_nulls().unique().to_list())
@@ -112,10 +139,3 @@ def run(args: argparse.Namespace) -> int:
                  extra={"versions": versions})  # fmt: skip
     for path in (args.stats, args.card, *pngs):
         write_record(path, step="assemble", params=params, inputs=[args.output])
-    log.info("%s: %d rows from %d queries (k_p=%s)", args.name, dataset.height,
-             stats["queries_with_rows"], stats["k_p"])  # fmt: skip
-    if flagged is not None:
-        c = stats["contamination"]
-        log.info("%s: %d queries flagged by decontamination, %s", args.name, c["flagged_queries"],
-                 "dropped" if args.decontaminate else "kept (--no-decontaminate)")  # fmt: skip
-    return 0

@@ -80,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     except DartError as exc:
         logging.getLogger("dart").error("%s", exc)
         return 2
+    except OSError as exc:
+        # a full disk, an output under a file, a folder where a file belongs: one line that
+        # names the file; temporary outputs were removed on the way out (atomic writes)
+        where = f"{exc.filename}: " if exc.filename else ""
+        logging.getLogger("dart").error(
+            "dart %s: %s%s", top.verb, where, exc.strerror or type(exc).__name__
+        )
+        return 1
     except KeyboardInterrupt:
         # SIGINT, or SIGTERM (what Slurm sends at a time limit and Snakemake on cancel):
         # the `finally` blocks and context managers on the way have stopped child processes

@@ -17,27 +17,32 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from dart.errors import DartError
 from dart.grade.compare import describe, differences
 from dart.grade.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, default_workers, grade_rows
+from dart.options import above, at_least
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="JSONL file of rows with 'response' and 'gold'")
     parser.add_argument("-o", "--output", help="graded JSONL file (required unless --compare)")
     parser.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+        "--workers",
+        type=at_least(1, "--workers"),
+        default=None,
+        help="worker processes (default: all cores)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=above(0, "--timeout"),
         default=DEFAULT_TIMEOUT,
         help="seconds per item (default %(default)s)",
     )
     parser.add_argument(
         "--memory-mb",
-        type=int,
+        type=at_least(64, "--memory-mb"),
         default=DEFAULT_MEMORY_MB,
         help="address-space limit per worker (default %(default)s)",
     )
@@ -106,6 +111,7 @@ def summary(counts: collections.Counter) -> str:
 
 def _grade_file(args) -> int:
     counts: collections.Counter = collections.Counter()
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     tmp = f"{args.output}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as out:
         rows = grade_rows(

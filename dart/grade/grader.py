@@ -81,6 +81,8 @@ def prepare(
     the refusals; a final Verdict, or a Prepared item to decide. Pure string work."""
     if finish_reason in TRUNCATED_REASONS:
         return Verdict(TRUNCATED, f"finish_reason={finish_reason}")
+    if response is None or gold is None:  # JSON null: an error of this row, not of a worker
+        return Verdict(ERROR, f"null {'response' if response is None else 'reference'}")
     kind = canonical_kind(kind)
     response, gold = str(response or ""), "" if gold is None else str(gold)
     extracted = None

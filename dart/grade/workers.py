@@ -155,7 +155,12 @@ def _item(row: dict, index: int) -> dict:
         canonical_kind(row.get("kind"))
     except ValueError as exc:
         raise DartError(f"row {index}: {exc}") from None
-    return {key: row[key] for key in ITEM_FIELDS if row.get(key) is not None}
+    # response and gold travel even when null: that row gets an `error` verdict of its own
+    return {
+        key: row[key]
+        for key in ITEM_FIELDS
+        if key in ("response", "gold") or row.get(key) is not None
+    }
 
 
 class _Pool:

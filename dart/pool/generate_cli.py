@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from dart.errors import DartError
+from dart.options import at_least
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", help="model revision (hub models)")
     parser.add_argument("--template", required=True, help="prompt template name")
     parser.add_argument("--sampling-json", required=True, help="sampling parameters as JSON")
-    parser.add_argument("--chunk-size", type=int, default=64, help="trials per resumable chunk")
-    parser.add_argument("--threads", type=int, help="CPU threads (transformers engine)")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch slots (transformers)")
+    parser.add_argument(
+        "--chunk-size",
+        type=at_least(1, "--chunk-size"),
+        default=64,
+        help="trials per resumable chunk",
+    )
+    parser.add_argument(
+        "--threads", type=at_least(1, "--threads"), help="CPU threads (transformers engine)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=at_least(1, "--batch-size"),
+        default=64,
+        help="batch slots (transformers)",
+    )
     parser.add_argument("--dtype", help="model dtype (default: float32 / vllm auto)")
     parser.add_argument("--device", default="cpu", help="device (transformers engine)")
-    parser.add_argument("--gpus", type=int, help="tensor-parallel GPUs (vllm; default: visible)")
+    parser.add_argument(
+        "--gpus", type=at_least(0, "--gpus"), help="tensor-parallel GPUs (vllm; default: visible)"
+    )
     parser.add_argument(
         "--engine-options-json",
         default="{}",

@@ -20,6 +20,7 @@ import polars as pl
 
 from dart.errors import DartError
 from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION, grade_rows
+from dart.options import above, at_least
 from dart.provenance import read_record, write_parquet_atomic, write_record
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
     parser.add_argument("--queries", nargs="*", default=[], help="queries parquet (question text)")
     parser.add_argument(
-        "--workers", type=int, default=None, help="grader processes (default: all cores)"
+        "--workers",
+        type=at_least(1, "--workers"),
+        default=None,
+        help="grader processes (default: all cores)",
     )
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per item")
     parser.add_argument(
-        "--memory-mb", type=int, default=DEFAULT_MEMORY_MB, help="memory per worker"
+        "--timeout", type=above(0, "--timeout"), default=DEFAULT_TIMEOUT, help="seconds per item"
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=at_least(64, "--memory-mb"),
+        default=DEFAULT_MEMORY_MB,
+        help="memory per worker",
     )
 
 

@@ -42,6 +42,20 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+def last_box_is_open(text: str) -> bool:
+    """Whether the last ``\boxed{`` (or ``\fbox{``) of ``text`` is never closed: a
+    reference read from it would silently be an earlier box."""
+    starts = [m.end() for m in _BOX.finditer(text)]
+    if not starts or starts[-1] >= len(text) or text[starts[-1]] != "{":
+        return False
+    depth = 0
+    for char in text[starts[-1] :]:
+        depth += (char == "{") - (char == "}")
+        if depth == 0:
+            return False
+    return True
+
+
 _OUTER_MATH = re.compile(r"^\$+(.*?)\$+$|^\\\((.*)\\\)$", re.S)
 _INNER_MATH = re.compile(r"(?<!\\)\$|\\\(|\\\)")
 
@@ -91,7 +105,14 @@ def _text(value: Any, column: str, where: str) -> str:
         raise DartError(f"{where}: empty {column!r}")
     if not isinstance(value, (str, int, float)):
         raise DartError(f"{where}: {column!r} must be text, got {type(value).__name__}")
-    return str(value).strip()
+    text = str(value).strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800" in JSON)
+        raise DartError(
+            f"{where}: {column!r} is not valid Unicode ({exc.reason} at character {exc.start})"
+        ) from None
+    return text
 
 
 def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, Any] | None = None):
@@ -99,6 +120,8 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
     if fmt == "math":
         query = _text(_need(row, "problem", where), "problem", where)
         solution = _text(_need(row, "solution", where), "solution", where)
+        if last_box_is_open(solution):
+            raise DartError(f"{where}: the last \\boxed{{ of 'solution' is never closed")
         gold = last_boxed(solution)
         if not gold:
             raise DartError(f"{where}: no \\boxed{{}} reference answer in 'solution'")

@@ -47,6 +47,8 @@ def read_rows(
 def _read_local(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         raise DartError(f"{path}: no such file")
+    if not path.is_file():
+        raise DartError(f"{path}: not a file (a directory?)")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _read_jsonl(path)
