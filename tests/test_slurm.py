@@ -306,8 +306,9 @@ def test_every_job_goes_through_sbatch_to_its_partition(slurm_run, local_run):
     assert {"queries", "plan", "generate", "verify", "tally", "pool", "dataset"} <= set(expected)
     failed = {job["state"] for job in jobs if job["rule"] == "generate"} - {"COMPLETED"}
     assert failed and failed <= {"FAILED", "NODE_FAIL", "CANCELLED"}, jobs
+    gpu_rules = {rule for rule, res in TEST_PROFILE["set-resources"].items() if res.get("gpu")}
     for job in jobs:
-        if job["rule"] == "generate":
+        if job["rule"] in gpu_rules:
             assert job["partition"] == "gpu" and "gpu:1" in job["gres"], job
         else:
             assert job["partition"] == "cpu" and "gpu" not in job["gres"], job
