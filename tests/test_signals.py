@@ -59,13 +59,17 @@ def _temporaries(folder: Path) -> list[Path]:
     return [p for p in folder.rglob(".*tmp-*")]
 
 
+def _symbolic_rows(path: Path, n: int = 5000) -> None:
+    """Rows that each need a symbolic decision (tens of ms): grading outlasts the test's wait."""
+    rows = [
+        {"response": f"\\boxed{{(x+{i})^2}}", "gold": f"x^2+{2 * i}x+{i * i}"} for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_grade_stops_its_workers_and_leaves_nothing(tmp_path, dart_env, sig):
-    rows = [
-        {"response": f"\\boxed{{\\frac{{{i}}}{{{i + 7}}} + \\sqrt{{{i}}}}}", "gold": f"{i}"}
-        for i in range(20000)
-    ]
-    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _symbolic_rows(tmp_path / "in.jsonl")
     out = tmp_path / "sub" / "out.jsonl"
     out.parent.mkdir()
     proc = _start(["grade", "in.jsonl", "-o", str(out), "--workers", "2"], tmp_path, dart_env)
@@ -111,8 +115,7 @@ def test_generate_keeps_finished_chunks_and_exits_on_sigterm(tmp_path, dart_env)
 
 
 def test_sigterm_to_the_whole_group_leaves_no_traceback(tmp_path, dart_env):
-    rows = [{"response": f"\\boxed{{\\sqrt{{{i}}} + {i}}}", "gold": f"{i}"} for i in range(20000)]
-    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _symbolic_rows(tmp_path / "in.jsonl")
     proc = _start(["grade", "in.jsonl", "-o", "out.jsonl", "--workers", "2"], tmp_path, dart_env)
     time.sleep(4)
     assert proc.poll() is None, "grading finished before it could be interrupted"
