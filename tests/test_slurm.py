@@ -61,9 +61,9 @@ TEST_PROFILE = {"set-resources": {"generate": {"gpu": 1}}, "set-threads": {"gene
 
 def slurm_case(workdir: Path, model: Path) -> tuple[dict, list[str]]:
     """The config and targets both runs build: queries, one sampling round of two shards
-    (plan, generate, verify, tally), the closing plan, the pool and a VRT dataset.
-
-    Extend here: a training job and an evaluation once those stages land.
+    (plan, generate, verify, tally), the closing plan, the pool, a benchmark, the
+    decontamination of the queries against it, a VRT dataset, one fine-tune of the tiny
+    model on it and that model's evaluation (generation and scoring).
     """
     source = workdir / "digits.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in QUESTIONS))
@@ -93,16 +93,27 @@ def slurm_case(workdir: Path, model: Path) -> tuple[dict, list[str]]:
             }
         },
         "datasets": {"vrt": {"synth": "tiny", "recipe": "vrt", "trials": 4}},
-    }
-    targets = ["results/datasets/vrt.parquet"]
+        "train": {
+            "models": {
+                "tiny": {"max_length": 256, "batch_unit": "samples", "global_batch": 2,
+                         "save_steps": 2}
+            }
+        },
+        "benchmarks": {"held": {"type": "generated", "source": "1007", "n": 4}},
+        "eval": {"models": ["tiny--vrt"], "max_new_tokens": 8,
+                 "engine_options": {"batch_size": 4}},
+    }  # fmt: skip
+    targets = ["results/datasets/vrt.parquet", "results/eval/tiny--vrt/held.json"]
     return config, targets
 
 
 def compared_files(workdir: Path) -> list[str]:
     """Every data file both runs must produce identically (provenance sidecars excluded:
     they carry host, time and job ids)."""
-    roots = [workdir / "data" / "queries", workdir / "results"]
+    roots = [workdir / "data" / "queries", workdir / "data" / "decontam", workdir / "results"]
     files = [p for root in roots for p in root.rglob("*.parquet")]
+    files += list((workdir / "results" / "models").rglob("*.safetensors"))
+    files += list((workdir / "results" / "eval").rglob("*.items.jsonl"))
     return sorted(str(p.relative_to(workdir)) for p in files)
 
 
@@ -321,6 +332,8 @@ def test_every_job_goes_through_sbatch_to_its_partition(slurm_run, local_run):
 def test_outputs_are_byte_identical_to_a_local_run(slurm_run, local_run):
     files = compared_files(local_run["dir"])
     assert "results/datasets/vrt.parquet" in files
+    assert "results/models/tiny--vrt/model.safetensors" in files
+    assert "results/eval/tiny--vrt/held.items.jsonl" in files
     assert compared_files(slurm_run["dir"]) == files
     for name in files:
         ours, theirs = slurm_run["dir"] / name, local_run["dir"] / name
