@@ -123,3 +123,26 @@ def test_sigterm_to_the_whole_group_leaves_no_traceback(tmp_path, dart_env):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err[-2000:]
     assert not (tmp_path / "out.jsonl").exists() and not _temporaries(tmp_path)
+
+
+def test_verify_stops_on_sigterm_and_writes_nothing(tmp_path, dart_env):
+    n = 5000
+    pl.DataFrame(
+        {
+            "query_id": [f"q{i}" for i in range(n)],
+            "trial": [0] * n,
+            "sample_id": [f"q{i}-00000" for i in range(n)],
+            "gold": [f"x^2+{2 * i}x+{i * i}" for i in range(n)],
+            "kind": ["math"] * n,
+            "response": [f"\\boxed{{(x+{i})^2}}" for i in range(n)],
+            "finish_reason": ["stop"] * n,
+        }
+    ).write_parquet(tmp_path / "gen.parquet")
+    out = tmp_path / "verified" / "shard0.parquet"
+    proc = _start(["verify", "gen.parquet", "-o", str(out), "--workers", "2"], tmp_path, dart_env)
+    time.sleep(4)
+    assert proc.poll() is None, "verification finished before it could be interrupted"
+    code, err, seconds = _interrupt(proc, signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM and seconds < 10, err[-2000:]
+    assert "Traceback" not in err and not out.exists() and not _temporaries(tmp_path)
+    assert not _group_alive(proc.pid)
