@@ -159,6 +159,33 @@ def write_parquet_atomic(frame: Any, path: str | os.PathLike) -> None:
             pq.write_table(frame, tmp, compression="zstd")
 
 
+# --------------------------------------------------------------------------- resumable parts
+
+
+def parts_dir(out_path: str | os.PathLike) -> Path:
+    """Where a resumable output keeps its finished parts: ``OUT.parts/`` beside ``OUT``."""
+    out = Path(out_path)
+    return out.with_name(out.name + ".parts")
+
+
+def prepare_parts(folder: Path, manifest: Mapping[str, Any], label: str) -> None:
+    """Keep ``folder``'s finished parts when they were made for this ``manifest`` (the
+    inputs, settings and engine they depend on); otherwise discard them and start afresh."""
+    import logging
+
+    path = folder / "manifest.json"
+    if folder.exists():
+        old = json.loads(path.read_text()) if path.exists() else None
+        if old == json.loads(json.dumps(manifest, default=str)):
+            return
+        logging.getLogger(__name__).warning(
+            "%s: discarding parts in %s made for another setup", label, folder
+        )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    write_json_atomic(manifest, path)
+
+
 # --------------------------------------------------------------------------- environment
 
 

@@ -32,7 +32,7 @@ from dart.engines.base import Engine, Request, SamplingParams
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY
 from dart.prompts import Template, get_template
-from dart.provenance import write_json_atomic, write_parquet_atomic
+from dart.provenance import parts_dir, prepare_parts, write_json_atomic, write_parquet_atomic
 
 log = logging.getLogger(__name__)
 OUTPUT_SCHEMA = {
@@ -56,11 +56,6 @@ def resolve_template(name: str, benchmark_type: str | None) -> Template:
     return get_template(name)
 
 
-def parts_dir(out_path: str | Path) -> Path:
-    out = Path(out_path)
-    return out.with_name(out.name + ".parts")
-
-
 def _manifest(items: pl.DataFrame, prompts: list[str], template, params, engine: dict, chunk):
     digest = hashlib.sha256()
     for item, prompt in zip(items["item_id"], prompts, strict=True):
@@ -74,18 +69,6 @@ def _manifest(items: pl.DataFrame, prompts: list[str], template, params, engine:
         "sampling": params.to_dict(),
         "engine": stable,
     }
-
-
-def _prepare_parts(folder: Path, manifest: dict) -> None:
-    path = folder / "manifest.json"
-    if folder.exists():
-        old = json.loads(path.read_text()) if path.exists() else None
-        if old == json.loads(json.dumps(manifest, default=str)):
-            return
-        log.warning("evaluate: discarding parts in %s made for another setup", folder)
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    write_json_atomic(manifest, path)
 
 
 def _run_chunk(engine: Engine, ids: list[str], prompts: list[str], params, template):
@@ -132,9 +115,8 @@ def generate_responses(
     ids = items["item_id"].to_list()
     prompts = [template.render(q, engine.tokenizer) for q in items["question"]]
     folder = parts_dir(out_path)
-    _prepare_parts(
-        folder, _manifest(items, prompts, template, params, engine.describe(), chunk_size)
-    )
+    manifest = _manifest(items, prompts, template, params, engine.describe(), chunk_size)
+    prepare_parts(folder, manifest, "evaluate")
     starts = list(range(0, len(ids), chunk_size))
     names = [folder / f"part-{i:05d}.parquet" for i in range(len(starts))]
     reused = sum(p.exists() for p in names)

@@ -22,7 +22,6 @@ returned as per-chunk stats for the provenance record.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import sys
@@ -35,7 +34,12 @@ import polars as pl
 from dart.engines.base import Engine, Request, SamplingParams
 from dart.errors import DartError
 from dart.prompts import Template
-from dart.provenance import read_record, write_json_atomic, write_parquet_atomic
+from dart.provenance import (
+    parts_dir,
+    prepare_parts,
+    read_record,
+    write_parquet_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +54,6 @@ OUTPUT_SCHEMA = {
     "model": pl.String,
 }
 LOG_EVERY_S = 30.0
-
-
-def parts_dir(out_path: str | Path) -> Path:
-    out = Path(out_path)
-    return out.with_name(out.name + ".parts")
 
 
 def _with_prompts(plan: pl.DataFrame, queries: pl.DataFrame, template, tokenizer) -> pl.DataFrame:
@@ -86,18 +85,6 @@ def _manifest(rows: pl.DataFrame, template, params, model: dict, chunk_size: int
         "sampling": params.to_dict(),
         "engine": stable_model,
     }
-
-
-def _prepare_parts(folder: Path, manifest: dict) -> None:
-    path = folder / "manifest.json"
-    if folder.exists():
-        old = json.loads(path.read_text()) if path.exists() else None
-        if old == json.loads(json.dumps(manifest, default=str)):
-            return
-        log.warning("generate: discarding parts in %s made for another setup", folder)
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    write_json_atomic(manifest, path)
 
 
 class Progress:
@@ -174,7 +161,7 @@ def generate_shard(
     rows = _with_prompts(plan, queries, template, engine.tokenizer)
     model = engine.describe()
     folder = parts_dir(out_path)
-    _prepare_parts(folder, _manifest(rows, template, params, model, chunk_size))
+    prepare_parts(folder, _manifest(rows, template, params, model, chunk_size), "generate")
     starts = list(range(0, rows.height, chunk_size))
     names = [folder / f"part-{i:05d}.parquet" for i in range(len(starts))]
     reused = sum(p.exists() for p in names)
