@@ -11,12 +11,21 @@ chosen.
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from dart.engines.base import Completion, Engine, Request, SamplingParams
 from dart.errors import DartError
 
-__all__ = ["ENGINES", "Completion", "Engine", "Request", "SamplingParams", "get_engine"]
+__all__ = [
+    "ENGINES",
+    "Completion",
+    "Engine",
+    "Request",
+    "SamplingParams",
+    "engine_options",
+    "get_engine",
+]
 
 #: engine name -> (module, class). Modules are imported only when their engine is chosen.
 ENGINES: dict[str, tuple[str, str]] = {
@@ -32,3 +41,30 @@ def get_engine(name: str, model: str, **options: Any) -> Engine:
     module_name, class_name = ENGINES[name]
     module = importlib.import_module(module_name)
     return getattr(module, class_name)(model, **options)
+
+
+def engine_options(args: Any) -> dict[str, Any]:
+    """Engine keyword options from a verb's flags (``engine``, ``threads``, ``batch_size``,
+    ``gpus``, ``revision``, and ``device``/``dtype`` where the verb has them), overridden by
+    ``--engine-options-json`` (the config's ``engine_options``)."""
+    if args.engine == "vllm":
+        options: dict[str, Any] = {"gpus": args.gpus or None, "revision": args.revision}
+    else:
+        options = {
+            "threads": args.threads,
+            "batch_size": args.batch_size,
+            "revision": args.revision,
+        }
+        if getattr(args, "device", None):
+            options["device"] = args.device
+    if getattr(args, "dtype", None):
+        options["dtype"] = args.dtype
+    try:
+        extra = json.loads(args.engine_options_json or "{}")
+    except json.JSONDecodeError as exc:
+        raise DartError(f"--engine-options-json is not valid JSON: {exc}") from None
+    if not isinstance(extra, dict):
+        raise DartError("--engine-options-json must be a JSON object")
+    if "tensor_parallel_size" in extra:  # the rule's GPU count already says this
+        options["gpus"] = extra.pop("tensor_parallel_size")
+    return {**options, **extra}

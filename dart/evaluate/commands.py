@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from dart.engines import engine_options
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
 from dart.evaluate.items import SCHEMA
@@ -37,22 +38,6 @@ def json_object(text: str, flag: str) -> dict:
     if not isinstance(value, dict):
         raise DartError(f"{flag} must be a JSON object")
     return value
-
-
-def engine_options(args: argparse.Namespace) -> dict:
-    """Engine keyword options from the flags, overridden by --engine-options-json."""
-    if args.engine == "vllm":
-        options = {"gpus": args.gpus or None, "revision": args.revision}
-    else:
-        options = {
-            "threads": args.threads,
-            "batch_size": args.batch_size,
-            "revision": args.revision,
-        }
-    extra = json_object(args.engine_options_json, "--engine-options-json")
-    if "tensor_parallel_size" in extra:
-        options["gpus"] = extra.pop("tensor_parallel_size")
-    return {**options, **extra}
 
 
 def read_benchmark(path: str | Path) -> pl.DataFrame:

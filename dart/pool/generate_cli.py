@@ -60,31 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, help="output parquet")
 
 
-def _engine_options(args: argparse.Namespace) -> dict:
-    if args.engine == "vllm":
-        options = {"gpus": args.gpus or None, "revision": args.revision}
-    else:
-        options = {
-            "threads": args.threads,
-            "batch_size": args.batch_size,
-            "device": args.device,
-            "revision": args.revision,
-        }
-    if args.dtype:
-        options["dtype"] = args.dtype
-    try:
-        extra = json.loads(args.engine_options_json)
-    except json.JSONDecodeError as exc:
-        raise DartError(f"--engine-options-json is not valid JSON: {exc}") from exc
-    if not isinstance(extra, dict):
-        raise DartError("--engine-options-json must be a JSON object")
-    if "tensor_parallel_size" in extra:  # the rule's GPU count already says this
-        options["gpus"] = extra.pop("tensor_parallel_size")
-    return {**options, **extra}
-
-
 def run(args: argparse.Namespace) -> int:
-    from dart.engines import get_engine
+    from dart.engines import engine_options, get_engine
     from dart.engines.base import SamplingParams
     from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
     from dart.prompts import get_template
@@ -97,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     template = get_template(args.template)
     plan = load_plan_shard(args.plan, args.shard)
     queries = pl.concat([pl.read_parquet(q).select("query_id", "query") for q in args.queries])
-    engine = get_engine(args.engine, args.model, **_engine_options(args))
+    engine = get_engine(args.engine, args.model, **engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(
         plan, queries, engine, template, sampling, args.output, chunk_size=args.chunk_size
