@@ -320,17 +320,6 @@ def quoted(paths):
     return " ".join(shlex.quote(p) for p in paths)
 
 
-def dataset_verified_args(wildcards):
-    """The shell's --verified list; a placeholder while a round's plan is pending (a dry
-    run formats commands before Snakemake re-evaluates the job with its real inputs)."""
-    from snakemake.exceptions import IncompleteCheckpointException
-
-    try:
-        return quoted(dataset_verified(wildcards))
-    except IncompleteCheckpointException:
-        return "<pending: rounds still to be planned>"
-
-
 sync_pool_recipes()
 for _synth in config["synth"]:
     warn_if_reopened(_synth)
