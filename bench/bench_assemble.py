@@ -77,7 +77,7 @@ def make_pool(root: Path, rows: int, seed: int = 0) -> None:
 
 
 def child(root: Path) -> None:
-    from dart import assemble_cli
+    from dart.datasets import cli as assemble_cli
 
     ap = argparse.ArgumentParser()
     assemble_cli.add_arguments(ap)

@@ -151,7 +151,7 @@ def synth_queries(synth):
 
 def recipe_config(dataset):
     """A dataset's recipe keys (the schema fills every recipe's defaults; keep its own)."""
-    from dart.recipes import COMMON_KEYS, RECIPE_KEYS
+    from dart.datasets.recipes import COMMON_KEYS, RECIPE_KEYS
 
     cfg = config["datasets"][dataset]
     keep = RECIPE_KEYS[cfg["recipe"]] | COMMON_KEYS
@@ -248,7 +248,7 @@ def pool_still_needed(synth, tally_path):
     import polars as pl
 
     from dart.pool.planner import still_needed
-    from dart.recipes import recipes_from_config
+    from dart.datasets.recipes import recipes_from_config
 
     queries = pl.concat(
         [pl.read_parquet(p) for p in synth_queries(synth)], how="diagonal_relaxed"
@@ -335,7 +335,7 @@ onstart:
 
 import os as _os
 
-from dart import versions as code_versions
+from dart.lineage import versions as code_versions
 
 # Every job's provenance record keeps the Snakefile and config files of its run, so that
 # `dart audit` can ask this workflow (`snakemake --list-changes params`) about any record.

@@ -49,7 +49,7 @@ def run_dart(dart_env, tmp_path):
 @pytest.fixture(scope="session")
 def smollm2_folder(tmp_path_factory) -> Path:
     """The embedded SmolLM2 materialised once per test session (about 30 s)."""
-    from dart.embedded_model import materialise
+    from dart.models.embedded import materialise
 
     out = tmp_path_factory.mktemp("models") / "smollm2"
     materialise("embedded:smollm2", out)

@@ -10,8 +10,8 @@ import sys
 
 from dart import cli
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "reports"))
-from test_assemble_reports import RECIPES, build_pool  # noqa: E402
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "datasets"))
+from test_assemble import RECIPES, build_pool  # noqa: E402
 
 
 def _write(path, text: str):

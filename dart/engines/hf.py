@@ -416,7 +416,7 @@ def _eos_ids(model, tokenizer) -> list[int]:
 
 def _recorded_hash(model: str) -> str | None:
     """The model folder's hash from its provenance sidecar, when it has one (never re-hashed)."""
-    from dart.provenance import read_record
+    from dart.lineage.records import read_record
 
     path = Path(model)
     record = read_record(path) if path.exists() else None

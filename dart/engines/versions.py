@@ -1,6 +1,6 @@
 """Code versions of the engines, importable without torch, transformers or vllm.
 
-Snakemake reads these while it builds the DAG (``dart.versions``), so this module must
+Snakemake reads these while it builds the DAG (``dart.lineage.versions``), so this module must
 stay free of heavy imports. Bump a version whenever a change can alter generated text.
 
     python -c "from dart.engines.versions import DECODER_VERSION; print(DECODER_VERSION)"

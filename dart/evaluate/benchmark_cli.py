@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 from dart.evaluate.benchmarks import REGISTRY, load_benchmark
-from dart.provenance import write_json_atomic, write_parquet_atomic, write_record
+from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dart.engines import engine_options
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
 from dart.evaluate.items import SCHEMA
-from dart.provenance import atomic_output, hash_path, read_record, write_record
-from dart.versions import pick
+from dart.lineage.records import atomic_output, hash_path, read_record, write_record
+from dart.lineage.versions import pick
 
 log = logging.getLogger(__name__)
 ITEM_FIELDS = (

@@ -31,8 +31,8 @@ import polars as pl
 from dart.engines.base import Engine, Request, SamplingParams
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY
+from dart.lineage.records import parts_dir, prepare_parts, write_json_atomic, write_parquet_atomic
 from dart.prompts import Template, get_template
-from dart.provenance import parts_dir, prepare_parts, write_json_atomic, write_parquet_atomic
 
 log = logging.getLogger(__name__)
 OUTPUT_SCHEMA = {

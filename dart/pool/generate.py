@@ -33,13 +33,13 @@ import polars as pl
 
 from dart.engines.base import Engine, Request, SamplingParams
 from dart.errors import DartError
-from dart.prompts import Template
-from dart.provenance import (
+from dart.lineage.records import (
     parts_dir,
     prepare_parts,
     read_record,
     write_parquet_atomic,
 )
+from dart.prompts import Template
 
 log = logging.getLogger(__name__)
 

@@ -63,9 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dart.engines import engine_options, get_engine
     from dart.engines.base import SamplingParams
+    from dart.lineage.records import write_record
     from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
     from dart.prompts import get_template
-    from dart.provenance import write_record
 
     try:
         sampling = SamplingParams.from_dict(json.loads(args.sampling_json))

@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
+from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
+from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 from dart.pool.planner import Prior, plan_round
-from dart.provenance import write_json_atomic, write_parquet_atomic, write_record
-from dart.recipes import Recipe, recipes_from_config
 
 log = logging.getLogger(__name__)
 

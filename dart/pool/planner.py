@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dart.datasets.recipes import Recipe
 from dart.errors import DartError
 from dart.pool.ids import sample_id, trial_seed
 from dart.pool.tally import SCHEMA as TALLY_SCHEMA
-from dart.recipes import Recipe
 
 PLAN_SCHEMA: dict[str, pl.DataType] = {
     "query_id": pl.String(),

@@ -20,8 +20,8 @@ import polars as pl
 
 from dart.errors import DartError
 from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION, grade_rows
+from dart.lineage.records import read_record, write_parquet_atomic, write_record
 from dart.options import above, at_least
-from dart.provenance import read_record, write_parquet_atomic, write_record
 
 log = logging.getLogger(__name__)
 GRADE_COLUMNS = {

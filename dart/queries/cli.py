@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from dart.errors import DartError
-from dart.provenance import write_json_atomic, write_parquet_atomic, write_record
+from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 from dart.queries.formats import FORMATS
 from dart.queries.ingest import ingest
 

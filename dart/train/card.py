@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dart.provenance import atomic_output, write_json_atomic, write_text_atomic
+from dart.lineage.records import atomic_output, write_json_atomic, write_text_atomic
 
 LOSS_FIELDS = ("step", "epoch", "loss", "learning_rate")
 TAGS = ["dart-math", "math", "sft", "dart-pipeline"]

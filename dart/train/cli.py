@@ -20,8 +20,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from dart import provenance
 from dart.errors import DartError
+from dart.lineage import records as provenance
 from dart.train.hyperparams import Hyperparams
 from dart.train.launch import is_launched, relaunch, torchrun_argv
 

