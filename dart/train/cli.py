@@ -2,7 +2,8 @@
 
 With ``gpus >= 1`` the verb re-runs itself under ``torchrun --standalone`` over exactly
 that many GPUs (DeepSpeed ZeRO-3 from ``dart/train/zero3.json``); with ``gpus: 0`` it
-trains on CPU in this process. See :mod:`dart.train.finetune` for checkpoints and resume.
+trains on CPU in this process, or, with ``ranks >= 2``, over that many CPU processes
+under torchrun with DeepSpeed ZeRO-3 and the gloo backend (the GPU path, without GPUs). See :mod:`dart.train.finetune` for checkpoints and resume.
 
     dart --rule train --wildcards model=smollm2-135m--uniform train \\
         --dataset results/datasets/uniform.parquet --base data/models/smollm2-135m \\
@@ -16,6 +17,7 @@ import argparse
 import logging
 import sys
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -48,10 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     hp = Hyperparams.from_json(args.hyperparams_json)
     args.name = args.name or args.output.name
-    if hp.gpus >= 1 and not is_launched():
+    if hp.distributed and not is_launched():
         context = provenance._CONTEXT  # the rule and wildcards this call runs for
         argv = torchrun_argv(
-            args, gpus=hp.gpus, rule=context["rule"], wildcards=context["wildcards"],
+            args, processes=hp.world_size, rule=context["rule"], wildcards=context["wildcards"],
             python=sys.executable,
         )  # fmt: skip
         return relaunch(argv)
@@ -141,11 +143,18 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
     from dart.train import finetune as ft
 
     began = time.perf_counter()
-    torch.set_num_threads(args.threads)
+    # CPU ranks share the job's threads; a GPU rank keeps them all for its host-side work.
+    cpu_ranks = hp.world_size if hp.gpus == 0 else 1
+    torch.set_num_threads(max(1, args.threads // cpu_ranks))
     if not sys.stderr.isatty():  # the rule's log gets log lines, not progress bars
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+    if hp.distributed:  # DeepSpeed's collectives warn once per call: ~1,500 lines a run
+        warnings.filterwarnings(
+            "ignore", r"`torch\.distributed\.(reduce_scatter|all_gather_into)_tensor` is deprecated",
+            FutureWarning,
+        )  # fmt: skip
     tokenizer, template, rows, plan, runtime = prepare(args, hp)
     log.info(
         "%s: %d samples in %d rows, %d tokens; %d steps (%d per epoch, accumulation %d); %s %s %s",
@@ -176,11 +185,34 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
     finish(training, trainer.state.log_history, final, work, args.output, began)
 
 
+def check_weights_changed(base: Path, final: Path, work: Path, training: dict[str, Any]) -> None:
+    """Refuse to publish a fine-tune whose weights are exactly its base's (a silent no-op).
+
+    Its work folder goes too: a rerun with the same settings would only repeat the no-op.
+    """
+    import shutil
+
+    from dart.train.finetune import weights_unchanged
+
+    unchanged = weights_unchanged(base, final)
+    if unchanged is None:
+        log.warning("%s: no safetensors to compare with the base; weight change not checked", base)
+    elif unchanged:
+        hp, plan = training["hyperparams"], training["plan"]
+        shutil.rmtree(work, ignore_errors=True)
+        raise DartError(
+            f"train: the trained weights equal the base model's ({base}) after "
+            f"{plan['total_steps']} optimizer step(s) at learning_rate={hp['learning_rate']} "
+            f"(warm-up {plan['warmup_steps']} step(s)); refusing to publish a copy of the base"
+        )
+
+
 def finish(training: dict[str, Any], history, final: Path, work: Path, output: Path, began: float):
     """Write the curves, record and card into the finished folder, publish it, record provenance."""
     from dart.train import card
     from dart.train.finetune import peak_rss_mb, publish
 
+    check_weights_changed(Path(training["base"]["path"]), final, work, training)
     losses = card.loss_rows(history)
     result = training["result"]
     result["final_loss"] = losses[-1]["loss"] if losses else None

@@ -35,6 +35,8 @@ from dart.train.hyperparams import Hyperparams
 log = logging.getLogger(__name__)
 
 ZERO3 = Path(__file__).with_name("zero3.json")
+#: Seconds a rank waits in a collective (transformers' default), e.g. on a rank that died.
+DDP_TIMEOUT_S = 1800
 STATE = "trainer_state.json"
 
 
@@ -80,7 +82,7 @@ class Plan:
 
 def make_plan(hp: Hyperparams, rows: list[list[Sample]]) -> Plan:
     """Steps exactly as the Trainer counts them (per-rank batches, last accumulation short)."""
-    world = max(hp.gpus, 1)
+    world = hp.world_size
     batches = math.ceil(math.ceil(len(rows) / world) / hp.micro_batch)
     per_epoch = max(math.ceil(batches / hp.accumulation), 1)
     total = math.ceil(hp.epochs * per_epoch)
@@ -94,7 +96,10 @@ def make_plan(hp: Hyperparams, rows: list[list[Sample]]) -> Plan:
         batches_per_epoch=batches,
         steps_per_epoch=per_epoch,
         total_steps=total,
-        warmup_steps=math.ceil(hp.warmup_ratio * total),
+        # Rounded down: the schedule's step 0 runs at learning rate 0 whenever there is a
+        # warm-up step, so a run shorter than 1 / warmup_ratio steps gets none (its first
+        # step counts) and a longer one loses at most that one step.
+        warmup_steps=math.floor(hp.warmup_ratio * total),
     )
 
 
@@ -160,7 +165,7 @@ def resolve_runtime(hp: Hyperparams) -> dict[str, Any]:
             "train hyperparams: attn_implementation='flash_attention_2' but flash_attn is not installed"
         )
     deepspeed = None
-    if gpu and hp.deepspeed == "zero3":
+    if hp.distributed and hp.deepspeed == "zero3":
         try:
             import deepspeed  # noqa: F401
         except ImportError:
@@ -170,7 +175,8 @@ def resolve_runtime(hp: Hyperparams) -> dict[str, Any]:
             ) from None
         deepspeed = str(ZERO3)
     return {"device": "cuda" if gpu else "cpu", "precision": precision,
-            "attn_implementation": attn, "deepspeed_config": deepspeed}  # fmt: skip
+            "attn_implementation": attn, "deepspeed_config": deepspeed,
+            "world_size": hp.world_size}  # fmt: skip
 
 
 def _has_flash() -> bool:
@@ -179,9 +185,41 @@ def _has_flash() -> bool:
     return importlib.util.find_spec("flash_attn") is not None
 
 
+def configure_deepspeed_state(runtime: dict[str, Any], timeout_s: int = DDP_TIMEOUT_S) -> None:
+    """Set up the process group and accelerate's state for a DeepSpeed run, GPUs or CPU ranks.
+
+    This is what ``TrainingArguments`` does itself for a DeepSpeed run (accelerate's
+    ``PartialState`` with ``ACCELERATE_USE_DEEPSPEED`` set while it initialises), with
+    one difference: the backend is named. accelerate picks it from the device and knows
+    none for DeepSpeed on CPU, so it would treat each CPU rank as a world of one; on CPU
+    we name ``gloo`` (DeepSpeed's CPU accelerator's own backend). On GPUs the backend is
+    left to accelerate (nccl), exactly as before. The Trainer then reuses this state
+    (``accelerator_config={"use_configured_state": True}``), so GPU runs and CPU ranks
+    take the same path through the Trainer and DeepSpeed from here on.
+    """
+    from datetime import timedelta
+
+    from accelerate import PartialState
+
+    backend = "gloo" if runtime["device"] == "cpu" else None
+    os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"
+    try:
+        state = PartialState(backend=backend, timeout=timedelta(seconds=timeout_s))
+    finally:
+        del os.environ["ACCELERATE_USE_DEEPSPEED"]
+    if state.num_processes != runtime["world_size"]:
+        raise DartError(
+            f"train: {state.num_processes} process(es) joined, the hyperparameters ask for "
+            f"{runtime['world_size']}; start the run with `dart train`, which launches torchrun"
+        )
+
+
 def training_arguments(hp: Hyperparams, plan: Plan, runtime: dict[str, Any], work: Path, seed: int):
     from transformers import TrainingArguments
 
+    deepspeed = runtime["deepspeed_config"] is not None
+    if deepspeed:
+        configure_deepspeed_state(runtime)
     return TrainingArguments(
         output_dir=str(work),
         num_train_epochs=hp.epochs,
@@ -196,6 +234,8 @@ def training_arguments(hp: Hyperparams, plan: Plan, runtime: dict[str, Any], wor
         fp16=runtime["precision"] == "fp16",
         use_cpu=runtime["device"] == "cpu",
         deepspeed=runtime["deepspeed_config"],
+        accelerator_config={"use_configured_state": deepspeed},
+        ddp_timeout=DDP_TIMEOUT_S,
         logging_steps=hp.logging_steps,
         logging_first_step=True,
         save_strategy="steps",
@@ -305,6 +345,40 @@ def save_final(trainer, tokenizer, final: Path) -> None:
             model.generation_config.save_pretrained(final)
         for stray in ("training_args.bin",):
             (final / stray).unlink(missing_ok=True)
+
+
+def weights_unchanged(base: Path, final: Path) -> bool | None:
+    """Whether every tensor saved in ``final`` equals the base model's tensor of that name.
+
+    Compared value by value in float32 (a bf16 base saved back as fp32 is unchanged), one
+    tensor at a time, stopping at the first difference (normally the first tensor). None
+    when either folder has no safetensors to compare.
+    """
+    from contextlib import ExitStack
+
+    import torch
+    from safetensors import safe_open
+
+    base_files, final_files = (
+        sorted(base.glob("*.safetensors")),
+        sorted(final.glob("*.safetensors")),
+    )
+    if not base_files or not final_files:
+        return None
+    with ExitStack() as stack:
+        where = {}
+        for f in base_files:
+            handle = stack.enter_context(safe_open(f, framework="pt"))
+            where.update(dict.fromkeys(handle.keys(), handle))
+        for f in final_files:
+            trained = stack.enter_context(safe_open(f, framework="pt"))
+            for key in trained.keys():  # noqa: SIM118 (a safetensors handle, not a dict)
+                if key not in where:
+                    return False
+                a, b = trained.get_tensor(key), where[key].get_tensor(key)
+                if a.shape != b.shape or not torch.equal(a.float(), b.float()):
+                    return False
+    return True
 
 
 def peak_rss_mb() -> float:

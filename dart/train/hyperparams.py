@@ -44,7 +44,11 @@ class Hyperparams:
     epochs: float = _key(1.0, "passes over the dataset (may be fractional); exactly what runs")
     learning_rate: float = _key(5e-5, "peak learning rate (paper: 5e-5 for 7-8B, 2e-5 for 70B)")
     lr_scheduler: str = _key("cosine", "learning-rate schedule after warm-up (transformers name)")
-    warmup_ratio: float = _key(0.03, "share of the optimizer steps spent warming up (ceil)")
+    warmup_ratio: float = _key(
+        0.03,
+        "share of the optimizer steps spent warming up (rounded down, so a run shorter than "
+        "1/warmup_ratio steps has none and its first step counts)",
+    )
     weight_decay: float = _key(0.0, "AdamW weight decay")
     max_grad_norm: float = _key(1.0, "gradient clipping norm (0 switches clipping off)")
     max_length: int = _key(4096, "tokens per sample and per packed row (prompt + response + EOS)")
@@ -65,7 +69,15 @@ class Hyperparams:
     overlong: str = _key("truncate", "a sample over max_length: 'truncate' its end or 'drop' it")
     precision: str = _key("auto", "'auto' (bf16 on a GPU that has it, else fp32), fp32, bf16, fp16")
     gpus: int = _key(0, "GPUs to train on; 0 trains on CPU, N >= 1 runs torchrun over N GPUs")
-    deepspeed: str = _key("zero3", "with gpus >= 1: 'zero3' (dart/train/zero3.json) or 'none'")
+    ranks: int = _key(
+        0,
+        "training processes: 0 means one per GPU (gpus >= 1) or a single process (gpus: 0); "
+        "N >= 2 with gpus: 0 runs torchrun over N CPU processes (gloo) with DeepSpeed ZeRO-3, "
+        "the GPU code path on a machine without GPUs",
+    )
+    deepspeed: str = _key(
+        "zero3", "with gpus >= 1 or ranks >= 2: 'zero3' (dart/train/zero3.json) or 'none'"
+    )
     attn_implementation: str = _key(
         "auto", "'auto': flash_attention_2 on GPUs where importable, else sdpa; or force one"
     )
@@ -119,18 +131,28 @@ class Hyperparams:
         for key in (*positive, "save_steps", "logging_steps"):
             if getattr(self, key) <= 0:
                 raise DartError(f"train hyperparams: {key} must be > 0, got {getattr(self, key)}")
-        for key in ("weight_decay", "max_grad_norm", "gpus"):
+        for key in ("weight_decay", "max_grad_norm", "gpus", "ranks"):
             if getattr(self, key) < 0:
                 raise DartError(f"train hyperparams: {key} must be >= 0, got {getattr(self, key)}")
         if not 0 <= self.warmup_ratio < 1:
             raise DartError(
                 f"train hyperparams: warmup_ratio must be in [0, 1), got {self.warmup_ratio}"
             )
-        per_step = self.micro_batch * max(self.gpus, 1)
+        if self.gpus >= 1 and self.ranks not in (0, self.gpus):
+            raise DartError(
+                f"train hyperparams: ranks={self.ranks} with gpus={self.gpus}; a GPU run has one "
+                "process per GPU (leave ranks at 0)"
+            )
+        if self.gpus == 0 and self.ranks >= 2 and self.deepspeed != "zero3":
+            raise DartError(
+                "train hyperparams: ranks >= 2 on CPU runs the DeepSpeed ZeRO-3 path; "
+                "it needs deepspeed='zero3'"
+            )
+        per_step = self.micro_batch * self.world_size
         if self.global_batch % per_step:
             raise DartError(
                 f"train hyperparams: global_batch={self.global_batch} is not divisible by "
-                f"micro_batch * max(gpus, 1) = {per_step}"
+                f"micro_batch * processes ({self.micro_batch} * {self.world_size} = {per_step})"
             )
         if self.batch_unit == "packed_rows" and not self.packing:
             raise DartError("train hyperparams: batch_unit='packed_rows' needs packing=true")
@@ -142,9 +164,19 @@ class Hyperparams:
             )
 
     @property
+    def world_size(self) -> int:
+        """Training processes: one per GPU, else ``ranks`` CPU processes (at least one)."""
+        return self.gpus if self.gpus >= 1 else max(self.ranks, 1)
+
+    @property
+    def distributed(self) -> bool:
+        """True when the run goes through torchrun (GPUs, or several CPU ranks)."""
+        return self.gpus >= 1 or self.ranks >= 2
+
+    @property
     def accumulation(self) -> int:
         """Gradient accumulation steps per optimizer step."""
-        return self.global_batch // (self.micro_batch * max(self.gpus, 1))
+        return self.global_batch // (self.micro_batch * self.world_size)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

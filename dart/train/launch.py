@@ -1,11 +1,12 @@
-"""Multi-GPU launch: ``dart train`` with ``gpus >= 1`` re-runs itself under torchrun.
+"""Distributed launch: ``dart train`` with ``gpus >= 1`` (or ``ranks >= 2`` on CPU) re-runs
+itself under torchrun, one process per GPU (or per CPU rank).
 
 ``torchrun --standalone`` picks a free rendezvous port, so two jobs on one node do not
 clash. The command is built by a pure function from the parsed arguments (never from
-``sys.argv``), so it is unit-tested for 1 and 8 GPUs.
+``sys.argv``), so it is unit-tested for 1 and 8 processes.
 
     from dart.train.launch import torchrun_argv
-    torchrun_argv(args, gpus=8, rule="train", wildcards={"model": "m"}, python="python3")
+    torchrun_argv(args, processes=8, rule="train", wildcards={"model": "m"}, python="python3")
 """
 
 from __future__ import annotations
@@ -44,21 +45,21 @@ def train_args(args: argparse.Namespace) -> list[str]:
 def torchrun_argv(
     args: argparse.Namespace,
     *,
-    gpus: int,
+    processes: int,
     rule: str | None,
     wildcards: Mapping[str, str],
     python: str,
 ) -> list[str]:
     """``python -m torch.distributed.run --standalone --nproc_per_node N -m dart.cli ... train ...``."""
-    if gpus < 1:
-        raise ValueError(f"torchrun needs gpus >= 1, got {gpus}")
+    if processes < 1:
+        raise ValueError(f"torchrun needs processes >= 1, got {processes}")
     top: list[str] = []
     if rule:
         top += ["--rule", rule]
     if wildcards:
         top += ["--wildcards", ",".join(f"{k}={v}" for k, v in wildcards.items())]
     return [
-        python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(gpus),
+        python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
         "-m", "dart.cli", *top, "train", *train_args(args),
     ]  # fmt: skip
 

@@ -14,7 +14,7 @@ CONTRACT = {
     "warmup_ratio": 0.03, "weight_decay": 0.0, "max_length": 4096, "global_batch": 64,
     "micro_batch": 1, "batch_unit": "packed_rows", "packing": True, "overlong": "truncate",
     "precision": "auto", "gpus": 0, "save_steps": 50, "logging_steps": 1,
-    "deepspeed": "zero3", "attn_implementation": "auto",
+    "ranks": 0, "deepspeed": "zero3", "attn_implementation": "auto",
 }  # fmt: skip
 
 
@@ -41,6 +41,10 @@ def test_contract_keys_parse_and_resolve():
         ({"global_batch": 12, "micro_batch": 2, "gpus": 8}, "global_batch"),
         ({"batch_unit": "packed_rows", "packing": False}, "packed_rows"),
         ({"precision": "fp16"}, "fp16"),
+        ({"gpus": 1, "ranks": 2}, "ranks=2 with gpus=1"),
+        ({"ranks": -1}, "ranks"),
+        ({"ranks": 2, "deepspeed": "none", "global_batch": 2}, "deepspeed='zero3'"),
+        ({"ranks": 2, "global_batch": 3}, "global_batch"),
     ],
 )
 def test_bad_values_name_the_key(values, key):
@@ -51,3 +55,12 @@ def test_bad_values_name_the_key(values, key):
 def test_not_json_is_an_error():
     with pytest.raises(DartError, match="hyperparams-json"):
         Hyperparams.from_json("{epochs: 1}")
+
+
+def test_processes_and_accumulation():
+    cpu = Hyperparams.from_dict({"ranks": 2, "global_batch": 4})
+    assert (cpu.world_size, cpu.accumulation, cpu.distributed) == (2, 2, True)
+    gpu = Hyperparams.from_dict({"gpus": 4, "global_batch": 8})
+    assert (gpu.world_size, gpu.accumulation, gpu.distributed) == (4, 2, True)
+    one = Hyperparams.from_dict({"ranks": 1, "global_batch": 4})
+    assert (one.world_size, one.accumulation, one.distributed) == (1, 4, False)

@@ -17,7 +17,9 @@ def _args(**over):
 
 @pytest.mark.parametrize("gpus", [1, 8])
 def test_torchrun_argv(gpus):
-    argv = torchrun_argv(_args(), gpus=gpus, rule="train", wildcards={"model": "m--d"}, python="py")
+    argv = torchrun_argv(
+        _args(), processes=gpus, rule="train", wildcards={"model": "m--d"}, python="py"
+    )
     assert argv[:6] == [
         "py",
         "-m",
@@ -36,7 +38,7 @@ def test_torchrun_argv(gpus):
 
 def test_torchrun_argv_rejects_cpu_and_detects_workers():
     with pytest.raises(ValueError):
-        torchrun_argv(_args(), gpus=0, rule=None, wildcards={}, python="py")
+        torchrun_argv(_args(), processes=0, rule=None, wildcards={}, python="py")
     assert is_launched({"LOCAL_RANK": "0"}) and not is_launched({})
 
 
@@ -70,4 +72,4 @@ def test_gpus_without_cuda_is_an_error_naming_the_key():
         resolve_runtime(Hyperparams.from_dict({"gpus": 1}))
     cpu = resolve_runtime(Hyperparams())
     assert cpu == {"device": "cpu", "precision": "fp32", "attn_implementation": "sdpa",
-                   "deepspeed_config": None}  # fmt: skip
+                   "deepspeed_config": None, "world_size": 1}  # fmt: skip

@@ -194,3 +194,43 @@ def test_unpacked_samples_unit_runs_the_planned_steps(tiny_base, tmp_path):
     # 10 samples, 2 per micro-batch = 5 batches, accumulation 2 -> 3 steps (the last one short).
     assert (plan["batches_per_epoch"], plan["accumulation"], plan["total_steps"]) == (5, 2, 3)
     assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 3
+
+
+def test_tiny_fine_tune_changes_the_weights_and_its_loss_falls(tiny_base, tmp_path):
+    """A 4-step run on the default schedule: no warm-up step, so the first step counts."""
+    from safetensors.torch import load_file
+
+    dataset = write_dataset(tmp_path / "d.parquet", n=4)
+    out = tmp_path / "tiny"
+    assert train_here(train_args(dataset, tiny_base, out, epochs=4, global_batch=4)) == 0
+    training = json.loads((out / "training.json").read_text())
+    assert training["plan"]["total_steps"] == 4 and training["plan"]["warmup_steps"] == 0
+    steps = [e for e in training_history(out) if "loss" in e]
+    assert steps[0]["learning_rate"] == pytest.approx(HP["learning_rate"])
+    assert steps[-1]["loss"] < steps[0]["loss"]
+    base, tuned = load_file(tiny_base / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(not (tuned[k] == base[k]).all() for k in tuned)  # every tensor moved
+
+
+def test_one_step_fine_tune_changes_the_weights(tiny_base, tmp_path):
+    from dart.train.finetune import weights_unchanged
+
+    dataset = write_dataset(tmp_path / "d.parquet", n=4)
+    out = tmp_path / "one"
+    assert train_here(train_args(dataset, tiny_base, out, epochs=1, global_batch=4,
+                                 learning_rate=5e-5)) == 0  # fmt: skip
+    assert json.loads((out / "training.json").read_text())["plan"]["total_steps"] == 1
+    assert weights_unchanged(tiny_base, out) is False
+
+
+def test_fine_tune_that_changes_no_weight_is_refused(tiny_base, tmp_path):
+    dataset = write_dataset(tmp_path / "d.parquet", n=4)
+    out = tmp_path / "models" / "noop"
+    with pytest.raises(DartError, match="equal the base model's.*learning_rate=1e-30"):
+        train_here(train_args(dataset, tiny_base, out, epochs=1, global_batch=4,
+                              learning_rate=1e-30))  # fmt: skip
+    assert _no_outputs(out)
+
+
+def training_history(out: Path) -> list[dict]:
+    return json.loads((out / "trainer_state.json").read_text())["log_history"]
