@@ -8,7 +8,17 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: install run test lint pytest format bench clean
+# DeepSpeed for the tests of the multi-process training path (`dart train` with `ranks: 2`
+# runs DeepSpeed ZeRO-3 over two CPU ranks): a small venv on top of .venv (a .pth line adds
+# .venv's packages, the editable dart included), made on first `make test`. DeepSpeed never
+# enters .venv, so `make install` and `make run` never pull it. Built from its sdist with no
+# CUDA ops, only the shared-memory communication op for CPU compiled in (g++ and Python
+# headers needed; about 2 minutes once), so no test compiles into ~/.cache/torch_extensions.
+DS_VENV ?= .venv-ds
+DS_STAMP := $(DS_VENV)/.installed
+DEEPSPEED_VERSION := 0.19.8
+
+.PHONY: install run test lint pytest format bench clean deepspeed-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +32,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(DS_STAMP): $(STAMP)
+	rm -rf $(DS_VENV)
+	# No pip or setuptools of its own: .venv's (newer) ones serve it through the .pth line.
+	$(BIN)/python -m venv --without-pip $(DS_VENV)
+	$(BIN)/python -c 'import sysconfig; print("import site; site.addsitedir(%r)" % sysconfig.get_paths()["purelib"])' \
+		> "$$($(DS_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/_dart_venv.pth"
+	DS_BUILD_OPS=0 DS_BUILD_SHM_COMM=1 $(DS_VENV)/bin/python -m pip wheel --quiet --no-cache-dir --no-deps \
+		--no-build-isolation deepspeed==$(DEEPSPEED_VERSION) -w $(DS_VENV)/wheels
+	# Its requirements that .venv lacks (hjson, msgpack, einops, ninja, py-cpuinfo).
+	$(DS_VENV)/bin/python -m pip install --quiet $(DS_VENV)/wheels/deepspeed-$(DEEPSPEED_VERSION)-*.whl
+	$(DS_VENV)/bin/python -c 'import deepspeed, dart, transformers'
+	touch $@
+
+deepspeed-env: $(DS_STAMP)
+
 run: install
 	$(BIN)/snakemake --profile profiles/local
 
@@ -31,7 +56,7 @@ lint: install
 	$(BIN)/snakefmt --check Snakefile rules/
 	$(BIN)/snakemake --lint
 
-pytest: install
+pytest: install $(DS_STAMP)
 	$(BIN)/python -m pytest -q --durations=10
 
 test: lint pytest

@@ -46,26 +46,41 @@ class Sample:
 
 
 def read_pairs(path: str | Path) -> list[tuple[str, str]]:
-    """(query, response) pairs of a dataset parquet file; DartError names the file at fault."""
-    import polars as pl
+    """(query, response) pairs of a dataset parquet file; DartError names the file at fault.
+
+    Read with pyarrow (a core dependency) rather than polars, so that `dart train` also
+    runs on a GPU image that has torch and pyarrow but not polars (bench/gpu_check.sh).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.is_file():
         raise DartError(f"{path}: dataset file not found")
     try:
-        columns = pl.read_parquet_schema(path)
-    except Exception as exc:  # polars raises several kinds for a bad file
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several kinds for a bad file
         raise DartError(f"{path}: not a readable parquet file ({exc})") from None
-    missing = [c for c in REQUIRED if c not in columns]
+    missing = [c for c in REQUIRED if c not in schema.names]
     if missing:
-        raise DartError(f"{path}: dataset lacks column(s) {missing} (has {sorted(columns)})")
-    frame = pl.read_parquet(path, columns=list(REQUIRED))
-    if frame.height == 0:
+        raise DartError(f"{path}: dataset lacks column(s) {missing} (has {sorted(schema.names)})")
+    for column in REQUIRED:
+        kind = schema.field(column).type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            raise DartError(f"{path}: column {column!r} must be text, got {kind}")
+    try:
+        table = pq.read_table(path, columns=list(REQUIRED))
+    except Exception as exc:  # a truncated file can pass the schema read
+        raise DartError(f"{path}: not a readable parquet file ({exc})") from None
+    if table.num_rows == 0:
         raise DartError(f"{path}: dataset is empty (no rows survived the recipe); nothing to train")
-    nulls = frame.filter(pl.col("query").is_null() | pl.col("response").is_null())
-    if nulls.height:
-        raise DartError(f"{path}: {nulls.height} row(s) with a null query or response")
-    return list(zip(frame["query"].to_list(), frame["response"].to_list(), strict=True))
+    queries, responses = table["query"].to_pylist(), table["response"].to_pylist()
+    nulls = [i for i, pair in enumerate(zip(queries, responses, strict=True), 1) if None in pair]
+    if nulls:
+        raise DartError(
+            f"{path}: row {nulls[0]}: null query or response ({len(nulls)} such row(s))"
+        )
+    return list(zip(queries, responses, strict=True))
 
 
 def tokenize_pair(tokenizer: Any, prompt: str, response: str) -> Sample:

@@ -145,3 +145,33 @@ def test_padded_collator_masks_padding(tiny):
         padded = model(**batch).loss
         packed = model(**PackedCollator()([samples])).loss
     torch.testing.assert_close(padded, packed, rtol=1e-4, atol=1e-4)
+
+
+def test_read_pairs_names_the_file_row_and_column(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dart.errors import DartError
+    from dart.train.data import read_pairs
+
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"query": ["q1", "q2"], "response": ["r1", "r2"], "x": [1, 2]}), good)
+    assert read_pairs(good) == [("q1", "r1"), ("q2", "r2")]
+    cases = {
+        "ints.parquet": (pa.table({"query": ["q"], "response": [3]}), "column 'response' must be text, got int64"),
+        "nulls.parquet": (
+            pa.table({"query": ["q", None, None], "response": ["r", "r", "r"]}),
+            "row 2: null query or response \\(2 such",
+        ),
+        "cols.parquet": (pa.table({"query": ["q"]}), "dataset lacks column\\(s\\) \\['response'\\]"),
+        "empty.parquet": (pa.table({"query": pa.array([], pa.string()),
+                                    "response": pa.array([], pa.string())}), "dataset is empty"),
+    }  # fmt: skip
+    for name, (table, message) in cases.items():
+        pq.write_table(table, tmp_path / name)
+        with pytest.raises(DartError, match=f"{name}: {message}"):
+            read_pairs(tmp_path / name)
+    truncated = tmp_path / "truncated.parquet"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(DartError, match="truncated.parquet: not a readable parquet file"):
+        read_pairs(truncated)
