@@ -18,7 +18,7 @@ DS_VENV ?= .venv-ds
 DS_STAMP := $(DS_VENV)/.installed
 DEEPSPEED_VERSION := 0.19.8
 
-.PHONY: install run test lint pytest format bench clean deepspeed-env
+.PHONY: install run test lint pytest format bench clean deepspeed-env gpu-wheels
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,18 @@ $(DS_STAMP): $(STAMP)
 	touch $@
 
 deepspeed-env: $(DS_STAMP)
+
+# Wheels to carry to a GPU machine without network or DeepSpeed (bench/gpu_check.sh installs
+# them into a temporary folder there): DeepSpeed without prebuilt ops (pure Python; its CUDA
+# ops compile on first use) and its requirements that such an image may lack, for Python 3.12.
+GPU_WHEELS ?= wheels
+gpu-wheels: install
+	mkdir -p $(GPU_WHEELS)
+	DS_BUILD_OPS=0 $(BIN)/pip wheel --quiet --no-cache-dir --no-deps --no-build-isolation \
+		deepspeed==$(DEEPSPEED_VERSION) -w $(GPU_WHEELS)
+	$(BIN)/pip download --quiet --only-binary=:all: --python-version 3.12 \
+		--platform manylinux_2_17_x86_64 --implementation cp -d $(GPU_WHEELS) \
+		hjson pydantic einops msgpack py-cpuinfo ninja
 
 run: install
 	$(BIN)/snakemake --profile profiles/local

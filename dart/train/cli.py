@@ -237,7 +237,8 @@ def finish(training: dict[str, Any], history, final: Path, work: Path, output: P
         model={"base_model_id": base["model_id"], "base_revision": base["revision"],
                "base_weights_sha256": base["weights_sha256"], "weights_sha256": out_hash},
         extra={k: result.get(k) for k in ("final_loss", "train_seconds", "wall_seconds",
-                                          "tokens_per_s", "peak_rss_mb", "resumed_from_step")},
+                                          "tokens_per_s", "peak_rss_mb", "peak_gpu_mb",
+                                          "resumed_from_step")},
     )  # fmt: skip
     log.info("%s: model ready; final loss %s, %.1f s, %s tokens/s", output, result["final_loss"],
              result["wall_seconds"], result["tokens_per_s"])  # fmt: skip

@@ -308,6 +308,11 @@ def run_training(trainer, plan: Plan, resume: Path | None) -> dict[str, Any]:
     if resume is not None:
         start_step = json.loads((resume / STATE).read_text())["global_step"]
         log.info("resuming from %s (step %d of %d)", resume, start_step, plan.total_steps)
+    import torch
+
+    cuda = trainer.args.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     began = time.perf_counter()
     with stop_on_signals():
         result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -327,6 +332,8 @@ def run_training(trainer, plan: Plan, resume: Path | None) -> dict[str, Any]:
         "train_loss_mean": result.training_loss,
         "final_epoch": state.epoch,
         "global_step": state.global_step,
+        # this rank's peak GPU memory while training (MiB); None on CPU
+        "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
     }
 
 
