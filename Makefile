@@ -13,12 +13,13 @@ export HF_HUB_OFFLINE ?= 1
 # .venv's packages, the editable dart included), made on first `make test`. DeepSpeed never
 # enters .venv, so `make install` and `make run` never pull it. Built from its sdist with no
 # CUDA ops, only the shared-memory communication op for CPU compiled in (g++ and Python
-# headers needed; about 2 minutes once), so no test compiles into ~/.cache/torch_extensions.
+# headers needed; about 2 CPU-minutes, once), so no test compiles into ~/.cache/torch_extensions.
 DS_VENV ?= .venv-ds
 DS_STAMP := $(DS_VENV)/.installed
 DEEPSPEED_VERSION := 0.19.8
+.PHONY: deepspeed-env gpu-wheels
 
-.PHONY: install run test lint pytest format bench clean deepspeed-env gpu-wheels
+.PHONY: install run test lint pytest format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(DS_STAMP): $(STAMP)
+# Order-only on .venv: reinstalling .venv (a pyproject.toml change) keeps its path, and
+# the .pth line with it, so .venv-ds is not rebuilt.
+$(DS_STAMP): | $(STAMP)
 	rm -rf $(DS_VENV)
 	# No pip or setuptools of its own: .venv's (newer) ones serve it through the .pth line.
 	$(BIN)/python -m venv --without-pip $(DS_VENV)
