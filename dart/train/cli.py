@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     hp = Hyperparams.from_json(args.hyperparams_json)
     args.name = args.name or args.output.name
     if hp.distributed and not is_launched():
+        from dart.train.finetune import resolve_runtime
+
+        resolve_runtime(hp)  # no CUDA or no DeepSpeed: one error here, not one per rank
         context = provenance._CONTEXT  # the rule and wildcards this call runs for
         argv = torchrun_argv(
             args, processes=hp.world_size, rule=context["rule"], wildcards=context["wildcards"],

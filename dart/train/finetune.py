@@ -169,9 +169,14 @@ def resolve_runtime(hp: Hyperparams) -> dict[str, Any]:
         try:
             import deepspeed  # noqa: F401
         except ImportError:
+            if gpu:
+                raise DartError(
+                    "DeepSpeed is not installed: install the 'gpu' extra (pip install "
+                    "'dart-pipeline[gpu]') or set the hyperparameter deepspeed='none'"
+                ) from None
             raise DartError(
-                "DeepSpeed is not installed: install the 'gpu' extra (pip install 'dart-pipeline[gpu]') "
-                "or set the hyperparameter deepspeed='none'"
+                f"train hyperparams: ranks={hp.ranks} runs DeepSpeed on CPU, which is not "
+                f"installed for {sys.executable}; use .venv-ds/bin/python (make deepspeed-env)"
             ) from None
         deepspeed = str(ZERO3)
     return {"device": "cuda" if gpu else "cpu", "precision": precision,

@@ -73,3 +73,22 @@ def test_gpus_without_cuda_is_an_error_naming_the_key():
     cpu = resolve_runtime(Hyperparams())
     assert cpu == {"device": "cpu", "precision": "fp32", "attn_implementation": "sdpa",
                    "deepspeed_config": None, "world_size": 1}  # fmt: skip
+
+
+def test_cpu_ranks_without_deepspeed_fail_before_launching(tmp_path):
+    import argparse
+    import importlib.util
+
+    from dart.errors import DartError
+    from dart.train import cli as train_cli
+
+    if importlib.util.find_spec("deepspeed") is not None:
+        pytest.skip("DeepSpeed is installed here; this checks the message where it is not")
+    parser = argparse.ArgumentParser()
+    train_cli.add_arguments(parser)
+    args = parser.parse_args(["--dataset", str(tmp_path / "d.parquet"), "--base", str(tmp_path),
+                              "--hyperparams-json", '{"ranks": 2, "global_batch": 2}',
+                              "-o", str(tmp_path / "out")])  # fmt: skip
+    with pytest.raises(DartError, match="ranks=2 runs DeepSpeed on CPU.*make deepspeed-env"):
+        train_cli.run(args)
+    assert not (tmp_path / "out.work").exists()
