@@ -127,3 +127,10 @@ def test_every_rule_names_an_existing_env():
     for env in envs:
         assert (ROOT / "envs" / f"{env}.yaml").exists(), f"a rule names envs/{env}.yaml"
     assert envs <= set(ENVS), f"an env without a pyproject check: {envs - set(ENVS)}"
+
+
+def test_deepspeed_of_the_test_venv_is_the_train_envs():
+    """`make test`'s .venv-ds and `make gpu-wheels` build the DeepSpeed that envs/train.yaml pins."""
+    pinned = env_spec("train")[1]["deepspeed"]
+    made = re.search(r"^DEEPSPEED_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert made and Version(made.group(1)) == pinned
