@@ -3,7 +3,8 @@
 With ``gpus >= 1`` the verb re-runs itself under ``torchrun --standalone`` over exactly
 that many GPUs (DeepSpeed ZeRO-3 from ``dart/train/zero3.json``); with ``gpus: 0`` it
 trains on CPU in this process, or, with ``ranks >= 2``, over that many CPU processes
-under torchrun with DeepSpeed ZeRO-3 and the gloo backend (the GPU path, without GPUs). See :mod:`dart.train.finetune` for checkpoints and resume.
+under torchrun with DeepSpeed ZeRO-3 and the gloo backend (the GPU path, without GPUs).
+See :mod:`dart.train.finetune` for checkpoints and resume.
 
     dart --rule train --wildcards model=smollm2-135m--uniform train \\
         --dataset results/datasets/uniform.parquet --base data/models/smollm2-135m \\
