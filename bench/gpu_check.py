@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.rehearse:
             args.shape, args.rows, args.max_length, args.micro_batch = "tiny", 8, 256, 2
         model = args.model or build_model(work / "model", args.shape)
+        if args.rehearse:  # the vllm part's code, on the engine that is here
+            figures["engine_rehearsal"] = bench_engine("transformers", model, 4, 2, 16, threads=1)
+            say(f"transformers engine (rehearsal): {json.dumps(figures['engine_rehearsal'])}")
         if importlib.util.find_spec("vllm") is None:
             say("vllm not installed: pool round and evaluation with vllm skipped")
         else:

@@ -64,3 +64,6 @@ def test_rehearsal_runs_on_what_the_gpu_image_has(tmp_path):
     assert packed["packing"] and not padded["packing"]
     assert packed["tokens"] == padded["tokens"] > 0 and packed["tok_s"] > 0 < padded["tok_s"]
     assert figures["train"]["packed_over_padded"] > 0
+    engine = figures["engine_rehearsal"]  # the vllm part's code on the transformers engine
+    assert engine["pool_round"]["requests"] == 8 and engine["evaluation"]["requests"] == 4
+    assert engine["pool_round"]["tokens"] > 0 < engine["evaluation"]["tokens"]
