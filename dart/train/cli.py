@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import warnings
@@ -154,6 +155,8 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+    if is_launched() and os.environ.get("RANK", "0") != "0":  # rank 0 tells the story
+        logging.getLogger("dart").setLevel(logging.WARNING)
     if hp.distributed:  # DeepSpeed's collectives warn once per call: ~1,500 lines a run
         warnings.filterwarnings(
             "ignore", r"`torch\.distributed\.(reduce_scatter|all_gather_into)_tensor` is deprecated",
