@@ -22,25 +22,25 @@ from dart.lineage import records as provenance
 # verb -> (module, one-line help). Later stages add their verbs here.
 VERBS: dict[str, tuple[str, str]] = {
     "queries": ("dart.queries.cli", "ingest raw queries into a queries parquet file"),
-    "model": ("dart.models.embedded", "materialise the embedded SmolLM2 model as a HF folder"),
+    "model": ("dart.models.cli", "materialise the embedded SmolLM2 model as a HF folder"),
     "grade": ("dart.grade.cli", "grade responses against reference answers"),
     "recipes": ("dart.pool.recipes_cli", "validate and write the recipes a pool serves"),
     "plan": ("dart.pool.plan_cli", "plan one sampling round from the tally of earlier rounds"),
     "generate": ("dart.pool.generate_cli", "generate one shard of a round's trials"),
-    "verify": ("dart.pool.verify", "grade one generation shard of the pool"),
+    "verify": ("dart.pool.verify_cli", "grade one generation shard of the pool"),
     "tally": ("dart.pool.tally_cli", "add a round's verified shards to the per-query tally"),
-    "pool": ("dart.pool.finish_cli", "summarise a finished pool"),
+    "pool": ("dart.pool.pool_cli", "summarise a finished pool"),
     "assemble": ("dart.datasets.cli", "assemble a dataset from a pool with a recipe"),
     "train": ("dart.train.cli", "fine-tune a base model on a dataset (CPU, or GPUs via torchrun)"),
     "decontam": (
-        "dart.decontam.overlap",
+        "dart.decontam.cli",
         "flag queries that overlap benchmark items (exact, n-gram)",
     ),
-    "summarize": ("dart.summary.table", "the results table and chart, beside the paper's"),
+    "summarize": ("dart.summary.cli", "the results table and chart, beside the paper's"),
     "benchmark": ("dart.evaluate.benchmark_cli", "read a benchmark into the common item table"),
     "evaluate": ("dart.evaluate.cli", "evaluate a model on a benchmark: generate, then score"),
-    "audit": ("dart.lineage.audit", "walk and check the provenance of a file"),
-    "config": ("dart.config", "validate a config file and write the merged config"),
+    "audit": ("dart.lineage.cli", "walk and check the provenance of a file"),
+    "config": ("dart.config.cli", "validate a config file and write the merged config"),
 }
 
 

@@ -141,9 +141,9 @@ def test_score_rows_applies_each_benchmark_rule():
 
 
 def test_metrics_accuracy_interval_breakdowns():
-    assert wilson(45, 100) == pytest.approx([0.35615, 0.54756], abs=1e-5)  # by hand
+    assert wilson(45, 100) == pytest.approx((0.35615, 0.54756), abs=1e-5)  # by hand
     assert stderr(45, 100) == pytest.approx(math.sqrt(0.45 * 0.55 / 99), abs=1e-6)
-    assert wilson(0, 0) == [0.0, 1.0] and stderr(1, 1) is None
+    assert wilson(0, 0) == (0.0, 1.0) and stderr(1, 1) is None
     rows = [
         {"verdict": "correct", "reason": "boxed:exact", "level": 1, "subject": "a",
          "answer_type": None, "completion_tokens": 10},

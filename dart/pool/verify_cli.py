@@ -1,0 +1,82 @@
+"""``dart verify``: grade one generation shard of the pool (see :mod:`verify`).
+
+    dart verify results/pool/smollm2/round0/gen/shard0.parquet \\
+        -o results/pool/smollm2/round0/verified/shard0.parquet --workers 2 --timeout 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import polars as pl
+
+from dart.errors import DartError
+from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION
+from dart.inputs import read_tables
+from dart.lineage.records import write_parquet_atomic, write_record
+from dart.options import above, at_least
+from dart.pool.verify import verify_frame, with_engine_seconds
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("generated", help="a generation shard (parquet)")
+    parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
+    parser.add_argument("--queries", nargs="*", default=[], help="queries parquet (question text)")
+    parser.add_argument(
+        "--workers",
+        type=at_least(1, "--workers"),
+        default=None,
+        help="grader processes (default: all cores)",
+    )
+    parser.add_argument(
+        "--timeout", type=above(0, "--timeout"), default=DEFAULT_TIMEOUT, help="seconds per item"
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=at_least(64, "--memory-mb"),
+        default=DEFAULT_MEMORY_MB,
+        help="memory per worker",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    source = Path(args.generated)
+    try:
+        generated = pl.read_parquet(source)
+    except (pl.exceptions.ComputeError, OSError) as exc:
+        raise DartError(f"{source}: unreadable generation shard: {exc}") from None
+    queries = None
+    if args.queries:
+        keep = ("query_id", "query")
+        queries = read_tables(args.queries, keep, "queries", lambda f: f.select(keep))
+        queries = queries.unique("query_id", keep="first", maintain_order=True)
+    generated = with_engine_seconds(generated, source)
+    started = time.perf_counter()
+    try:
+        verified, counts = verify_frame(
+            generated,
+            workers=args.workers,
+            timeout=args.timeout,
+            memory_mb=args.memory_mb,
+            queries=queries,
+        )
+    except DartError as exc:
+        raise DartError(f"{source}: {exc}") from None
+    write_parquet_atomic(verified, args.output)
+    params = {"workers": args.workers, "timeout": args.timeout, "memory_mb": args.memory_mb}
+    write_record(
+        args.output,
+        step="verify",
+        params={**params, "grader_version": GRADER_VERSION},
+        inputs=[source, *args.queries],
+        rows=verified.height,
+        extra={"verdicts": counts},
+    )
+    seconds = time.perf_counter() - started
+    log.info("%s: %d rows graded in %.1fs: %s", args.output, verified.height, seconds, counts)
+    return 0
