@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from dart.evaluate import commands
 from dart.evaluate.signals import Interrupted, stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.evaluate import commands
-
     step = commands.generate if args.step == "generate" else commands.score
     try:
         with stop_on_signals():

@@ -16,10 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from dart.engines import engine_options
+from dart.engines import engine_options, get_engine
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
+from dart.evaluate.generation import generate_responses, resolve_template
 from dart.evaluate.items import SCHEMA
+from dart.evaluate.results import metrics
+from dart.evaluate.scoring import score_rows, scoring_options
+from dart.grade import GRADER_VERSION
 from dart.lineage.records import atomic_output, hash_path, read_record, write_record
 from dart.lineage.versions import pick
 
@@ -64,9 +68,6 @@ def _weights_hash(described: dict[str, Any], model: str) -> str | None:
 
 
 def generate(args: argparse.Namespace) -> None:
-    from dart.engines import get_engine
-    from dart.evaluate.generation import generate_responses, resolve_template
-
     items = read_benchmark(args.benchmark)
     kind = _benchmark_type(items)
     template = resolve_template(args.template, kind)
@@ -132,10 +133,6 @@ def _template(generations: pl.DataFrame) -> dict[str, str | None]:
 
 
 def score(args: argparse.Namespace) -> None:
-    from dart.evaluate.results import metrics
-    from dart.evaluate.scoring import score_rows, scoring_options
-    from dart.grade import GRADER_VERSION
-
     items = read_benchmark(args.benchmark)
     generations = pl.read_parquet(args.generations)
     kind = _benchmark_type(items)

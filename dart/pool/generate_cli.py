@@ -17,8 +17,13 @@ from pathlib import Path
 
 import polars as pl
 
+from dart.engines import engine_options, get_engine
+from dart.engines.base import SamplingParams
 from dart.errors import DartError
+from dart.lineage.records import write_record
 from dart.options import at_least
+from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
+from dart.prompts import get_template
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.engines import engine_options, get_engine
-    from dart.engines.base import SamplingParams
-    from dart.lineage.records import write_record
-    from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
-    from dart.prompts import get_template
-
     try:
         sampling = SamplingParams.from_dict(json.loads(args.sampling_json))
     except json.JSONDecodeError as exc:
