@@ -12,6 +12,6 @@
 Modules: ``items`` (the common item table), ``loaders`` (published schemas),
 ``embedded`` (generated benchmarks), ``benchmarks`` (the registry), ``generation``,
 ``numeric`` and ``scoring`` (benchmark-specific comparison), ``results`` (metrics),
-``signals`` (clean stop on SIGTERM/SIGINT), ``version`` (``EVAL_VERSION``, a leaf), and the
+``version`` (``EVAL_VERSION``, a leaf), and the
 CLI modules.
 """

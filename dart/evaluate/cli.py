@@ -18,7 +18,7 @@ import argparse
 import logging
 
 from dart.evaluate import commands
-from dart.evaluate.signals import Interrupted, stop_on_signals
+from dart.signals import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     step = commands.generate if args.step == "generate" else commands.score
     try:
-        with stop_on_signals():
-            step(args)
-    except Interrupted as stop:
+        step(args)
+    except Interrupted as stop:  # `dart` turns SIGTERM/SIGINT into this (dart.signals)
         kept = " (finished chunks kept for a rerun)" if args.step == "generate" else ""
         log.error("evaluate %s: %s; no output written%s", args.step, stop, kept)
         return stop.exit_code

@@ -176,6 +176,8 @@ class _Pool:
         self.workers = [self._spawn() for _ in range(workers)]
         self.retry: collections.deque[tuple[int, dict]] = collections.deque()
         self.results: dict[int, dict] = {}
+        # the readiness line: tests (and people) wait for it before interrupting a run
+        log.info("grading with %d worker process(es)", len(self.workers))
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.context, *self.settings)

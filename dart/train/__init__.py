@@ -1,7 +1,7 @@
 """Fine-tuning (stage 4): ``dart train`` turns a base model and a dataset into a model folder.
 
 Modules: :mod:`hyperparams` (the keys, defaults and checks), :mod:`data` (tokenising,
-packing, collators), :mod:`finetune` (Trainer, checkpoints, resume, signals),
+packing, collators), :mod:`finetune` (Trainer, checkpoints, resume),
 :mod:`launch` (torchrun for GPUs), :mod:`card` (loss curve, training.json, model card),
 :mod:`cli` (the verb), :mod:`version` (``TRAIN_VERSION``, a leaf).
 

@@ -23,10 +23,11 @@ from typing import Any
 from dart.errors import DartError
 from dart.lineage import records as provenance
 from dart.prompts import get_template
+from dart.signals import Interrupted
 from dart.train import card
 from dart.train import finetune as ft
 from dart.train.data import load_samples, make_rows
-from dart.train.finetune import Interrupted, make_plan, peak_rss_mb, publish, resolve_runtime
+from dart.train.finetune import make_plan, peak_rss_mb, publish, resolve_runtime
 from dart.train.hyperparams import Hyperparams
 from dart.train.launch import is_launched, relaunch, torchrun_argv
 
@@ -64,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         fine_tune(args, hp)
     except Interrupted as exc:
         work = work_folder(args.output)
-        log.error("interrupted by %s; checkpoints kept in %s; rerun to resume", exc, work)
-        return 128 + exc.signum
+        log.error("%s; checkpoints kept in %s; rerun to resume", exc, work)
+        return exc.exit_code
     return 0
 
 
