@@ -97,7 +97,7 @@ def generate(args: argparse.Namespace) -> None:
         extra={"timing": {k: v for k, v in stats.items() if k != "sampling"}},
         versions=pick(f"template:{args.template}", f"engine:{args.engine}", "evaluate"),
     )
-    log.info("evaluate: wrote %s (%s items/s)", args.output, stats["items_per_s"])
+    log.info("evaluate: wrote %s (%s items/s)", args.output, stats["rows_per_s"])
 
 
 def _joined(items: pl.DataFrame, generations: pl.DataFrame, gen_path) -> list[dict]:

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     params = {
         "engine": args.engine,
         "template": template.describe(),
-        "sampling": stats["params"],
+        "sampling": stats["sampling"],
         "chunk_size": args.chunk_size,
         "shard": args.shard,
     }
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         rows=stats["rows"],
         seeds={"per_trial": "column 'seed' of the plan"},
         model=engine.describe(),
-        extra={"timing": {k: v for k, v in stats.items() if k != "params"}},
+        extra={"timing": {k: v for k, v in stats.items() if k != "sampling"}},
     )
     log.info(
         "generate: wrote %d rows to %s (%s tok/s)",

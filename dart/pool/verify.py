@@ -75,7 +75,9 @@ def with_engine_seconds(generated: pl.DataFrame, source: Path) -> pl.DataFrame:
     if "gen_seconds" in generated.columns:
         return generated
     record = read_record(source) or {}
-    seconds = float(((record.get("extra") or {}).get("timing") or {}).get("seconds") or 0.0)
+    timing = (record.get("extra") or {}).get("timing") or {}
+    # engine_seconds: dart.engines.runner's stats; "seconds" in records written before it
+    seconds = float(timing.get("engine_seconds", timing.get("seconds")) or 0.0)
     tokens = generated["completion_tokens"].sum() if "completion_tokens" in generated.columns else 0
     if not tokens:
         return generated.with_columns(gen_seconds=pl.lit(0.0))

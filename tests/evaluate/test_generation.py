@@ -15,8 +15,8 @@ from dart.engines import get_engine
 from dart.errors import DartError
 from dart.evaluate.benchmarks import load_benchmark
 from dart.evaluate.commands import _joined
-from dart.evaluate.generation import generate_responses, parts_dir, resolve_template
-from dart.lineage.records import write_parquet_atomic
+from dart.evaluate.generation import generate_responses, resolve_template
+from dart.lineage.records import parts_dir, write_parquet_atomic
 from dart.prompts import get_template
 
 RESULT_KEYS = {

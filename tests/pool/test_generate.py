@@ -16,9 +16,9 @@ import pytest
 from dart.engines import get_engine
 from dart.engines.base import SamplingParams
 from dart.engines.tiny import build_tiny_model
-from dart.lineage.records import read_record
+from dart.lineage.records import parts_dir, read_record
 from dart.pool import generate_cli
-from dart.pool.generate import OUTPUT_SCHEMA, PLAN_COLUMNS, generate_shard, parts_dir
+from dart.pool.generate import OUTPUT_SCHEMA, PLAN_COLUMNS, generate_shard
 from dart.pool.ids import sample_id, trial_seed
 from dart.prompts import get_template
 
