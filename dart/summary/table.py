@@ -25,11 +25,8 @@ recipes, seeds) and kept in the record's parameters, not as an input: it is rewr
 every run. The rule passes the same names as ``--models-json`` instead (model ->
 base, dataset, seed, base_source, recipe), so Snakemake sees them change.
 
-    dart summarize --results results --config results/config.yaml -o results/summary.md \\
-        --csv results/summary.csv --png results/summary.png
-    dart summarize --inputs results/eval/*/*.json --models-json '{"llama--u": {"base": "llama",
-        "dataset": "u", "seed": 42, "base_source": "meta-llama/Meta-Llama-3-8B",
-        "recipe": "uniform"}}' -o results/summary.md --csv results/summary.csv
+    ours, types = collect(find_results("results"), cfg={}, models=None)
+    print(markdown(with_paper_rows(ours, types), columns(types), types))
 """
 
 from __future__ import annotations
