@@ -24,6 +24,7 @@ from dart.evaluate.items import SCHEMA
 from dart.evaluate.results import metrics
 from dart.evaluate.scoring import score_rows, scoring_options
 from dart.grade import GRADER_VERSION
+from dart.inputs import read_table
 from dart.lineage.records import atomic_output, hash_path, read_record, write_record
 from dart.lineage.versions import pick
 
@@ -46,13 +47,7 @@ def json_object(text: str, flag: str) -> dict:
 
 def read_benchmark(path: str | Path) -> pl.DataFrame:
     """The item table written by ``dart benchmark``; DartError naming what is wrong."""
-    if not Path(path).exists():
-        raise DartError(f"{path}: no such benchmark file")
-    frame = pl.read_parquet(path)
-    missing = [c for c in SCHEMA if c not in frame.columns]
-    if missing:
-        raise DartError(f"{path}: not a benchmark item table (missing {missing})")
-    return frame
+    return read_table(path, SCHEMA, "benchmark item table")
 
 
 def _benchmark_type(items: pl.DataFrame) -> str | None:

@@ -15,11 +15,10 @@ import json
 import logging
 from pathlib import Path
 
-import polars as pl
-
 from dart.engines import engine_options, get_engine
 from dart.engines.base import SamplingParams
 from dart.errors import DartError
+from dart.inputs import read_tables
 from dart.lineage.records import write_record
 from dart.options import at_least
 from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
@@ -72,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         raise DartError(f"--sampling-json is not valid JSON: {exc}") from exc
     template = get_template(args.template)
     plan = load_plan_shard(args.plan, args.shard)
-    queries = pl.concat([pl.read_parquet(q).select("query_id", "query") for q in args.queries])
+    keep = ("query_id", "query")
+    queries = read_tables(args.queries, keep, "queries", lambda f: f.select(keep))
     engine = get_engine(args.engine, args.model, **engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(
