@@ -116,9 +116,7 @@ def _math_verify(case: dict, as_tests: bool) -> bool | None:
     }
     if "precision" in case["options"]:
         options["float_rounding"] = case["options"]["precision"]
-    return bool(
-        verify(parse(case["gold"], targets), parse(case["pred"], targets), **options)
-    )
+    return bool(verify(parse(case["gold"], targets), parse(case["pred"], targets), **options))
 
 
 def run_math_verify(cases: list[dict], as_tests: bool) -> tuple[float, list[bool]]:
@@ -156,10 +154,14 @@ def main() -> None:
     _, mv_tests = run_math_verify(cases, as_tests=True)
     n = len(cases)
     print(f"peer cases: {n} from {len({c['test'] for c in cases})} test functions")
-    print(f"  dart grade_rows, {args.workers} workers: {ours_rate:7.0f} items/s, "
-          f"agreement {_agree(cases, ours)}/{n} ({_agree(cases, ours) / n:.1%})")
-    print(f"  math-verify parse+verify (README call), 1 process: {mv_rate:7.0f} items/s, "
-          f"agreement {_agree(cases, mv)}/{n} ({_agree(cases, mv) / n:.1%})")
+    print(
+        f"  dart grade_rows, {args.workers} workers: {ours_rate:7.0f} items/s, "
+        f"agreement {_agree(cases, ours)}/{n} ({_agree(cases, ours) / n:.1%})"
+    )
+    print(
+        f"  math-verify parse+verify (README call), 1 process: {mv_rate:7.0f} items/s, "
+        f"agreement {_agree(cases, mv)}/{n} ({_agree(cases, mv) / n:.1%})"
+    )
     print(f"  math-verify as its tests call it: agreement {_agree(cases, mv_tests)}/{n}")
     print(f"  speed-up: {ours_rate / mv_rate:.1f}x")
     by_test: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])

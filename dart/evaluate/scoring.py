@@ -25,8 +25,8 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.evaluate.loaders import split_top_level
-from dart.evaluate.numeric import numeric_value
 from dart.grade import grade, grade_rows
+from dart.grade.arithmetic import numeric_value
 from dart.grade.extract import choice_letter, last_boxed
 
 OLYMPIAD_DEFAULT_TOLERANCE = 1e-8

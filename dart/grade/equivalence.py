@@ -3,7 +3,7 @@
 Cheap rules first: several parts compared part by part, choice letters, whole-answer
 yes/no/true/false, identical text after normalisation, exact numbers (the fast path: no
 sympy), whole-word text answers, small exact arithmetic evaluated as floats
-(``dart.grade.quick``); then the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
+(``dart.grade.arithmetic``, which reads only what sympy reads the same way); then the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
 also ``0.5`` unless the question asks for a percent; a bare ``0.5`` never equals ``50``.
 Units: a known unit on both sides that differs (``5 m``, ``5 cm``) is wrong; a unit on one
 side only is ignored.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from dart.grade.arithmetic import exact_value, values_equal
 from dart.grade.extract import choice_letter, reference_parts
 from dart.grade.normalize import Answer, asks_for_percent, normalize, plain_words
 from dart.grade.numbers import Number, numbers_equal, read_number
-from dart.grade.quick import value_of, values_equal
 from dart.grade.sentences import top_level_parts
 from dart.grade.symbolic import parse_latex, scaled, sympy_equal
 
@@ -94,8 +94,8 @@ def _set_and_tuple(pred: Answer, gold: Answer) -> bool:
 
 
 def _quick(pred: Answer, gold: Answer, query) -> bool | None:
-    """The float check of ``dart.grade.quick`` on exact forms, or None (sympy decides)."""
-    left, right = value_of(pred.text), value_of(gold.text)
+    """The float check of ``dart.grade.arithmetic`` on exact forms, or None (sympy decides)."""
+    left, right = exact_value(pred.text), exact_value(gold.text)
     if left is None or right is None:
         return None
     outcomes = [

@@ -1,10 +1,15 @@
 """Exact reading of plain numbers, the fast path that needs no sympy.
 
 Integers (with ``1,234`` thousands separators where allowed), decimals, ``a/b``,
-``\\frac{a}{b}``, and scientific notation (``1.5e3``, ``1.5\\times10^{3}``) become exact
-fractions; comparison is exact, except that a decimal may stand for a fraction that has
+``\\frac{a}{b}``, and scientific notation (``1.5e3``, ``4e-05``, ``1.5\\times10^{3}``) become
+exact fractions; comparison is exact, except that a decimal may stand for a fraction that has
 no finite decimal when it is that fraction correctly rounded to 6 or more places
 (``0.333333`` = 1/3, as math-verify's 6-place rounding has it; ``0.333`` is a near miss).
+
+``exact_forms`` rewrites the two notations that name an exact fraction in another way, so
+that every later path (this one, ``dart.grade.arithmetic`` and sympy) reads the same value:
+a repeating decimal (``0.\\overline{3}`` is 1/3, ``1.2\\overline{45}`` is 137/110) and a whole
+mixed number as MATH writes it (``2\\frac{1}{2}`` is 5/2, ``-1\\frac{3}{4}`` is -7/4).
 
     python -c "from dart.grade.numbers import read_number; print(read_number('-\\\\frac{3}{4}'))"
 """
@@ -25,6 +30,10 @@ _FRAC_SHORT = re.compile(r"([-+]?)\\frac\s*(\d)(\d)")
 _SCI = re.compile(
     rf"([-+]?)({_DEC}|{_INT})\s*(?:[eE]\s*([-+]?\d+)|(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*\{{?\s*([-+]?\d+)\s*\}}?)"
 )
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*(?:\{\s*(\d+)\s*\}|(\d))")
+_MIXED = re.compile(
+    r"([-+]?)\s*(\d+)\s*\\[dtc]?frac\s*(?:\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}|(\d)(\d))"
+)
 MAX_EXPONENT = 400
 MIN_ROUNDED_PLACES = 6  # a decimal this long may stand for a non-terminating fraction
 
@@ -35,6 +44,31 @@ class Number:
 
     value: Fraction
     places: int | None = None
+
+
+def _repeating(found: re.Match) -> str:
+    whole, fixed = found.group(1) or "0", found.group(2)
+    cycle = found.group(3) or found.group(4)
+    scale, period = 10 ** len(fixed), 10 ** len(cycle) - 1
+    value = int(whole) + Fraction(int(fixed + cycle) - int(fixed or "0"), scale * period)
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def exact_forms(text: str) -> str:
+    """Repeating decimals and a whole mixed number rewritten as fractions (docstring)."""
+    if "\\overline" in text:
+        text = _REPEATING.sub(_repeating, text)
+    if "frac" in text:
+        found = _MIXED.fullmatch(text.strip())
+        if found:
+            sign, whole = found.group(1), int(found.group(2))
+            num = int(found.group(3) or found.group(5))
+            den = int(found.group(4) or found.group(6))
+            if 0 < num < den:  # a proper fraction after a whole number: a mixed number
+                return f"{'-' if sign == '-' else ''}\\frac{{{whole * den + num}}}{{{den}}}"
+    return text
 
 
 def _signed(sign: str, value: Fraction) -> Fraction:

@@ -8,7 +8,6 @@ import math
 import pytest
 
 from dart.errors import DartError
-from dart.evaluate.numeric import numeric_value
 from dart.evaluate.results import metrics, stderr, wilson
 from dart.evaluate.scoring import (
     boxes,
@@ -17,6 +16,7 @@ from dart.evaluate.scoring import (
     scoring_options,
     theoremqa_equal,
 )
+from dart.grade.arithmetic import numeric_value
 
 
 @pytest.mark.parametrize(
