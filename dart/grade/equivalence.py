@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 
 from dart.grade.arithmetic import exact_value, values_equal
-from dart.grade.extract import choice_letter, reference_parts
+from dart.grade.extract import answer_list, choice_letter, reference_parts
 from dart.grade.normalize import Answer, asks_for_percent, normalize, plain_words
 from dart.grade.numbers import Number, numbers_equal, read_number
 from dart.grade.sentences import top_level_parts
@@ -120,21 +120,26 @@ def _symbolic(pred: Answer, gold: Answer, query) -> bool:
     return False
 
 
-def _parts(text: str) -> list[str]:
-    """The top-level comma parts of an answer, a set's braces ``\\{ \\}`` removed."""
+def _parts(text: str, gold_listed: bool) -> list[str]:
+    """The answers of a list (``dart.grade.extract.answer_list``); a bracketed answer
+    ``[3, 5]`` is a list too when the reference is a plain list (DeepMind-Mathematics)."""
     text = text.strip()
-    if text.startswith("\\{") and text.endswith("\\}"):
-        text = text[2:-2]
-    return top_level_parts(text)
+    if gold_listed and text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1]
+        if len(top_level_parts(inner)) > 1 and "[" not in inner and "(" not in inner:
+            text = inner
+    return answer_list(text)
 
 
 def _several(pred_raw: str, gold_raw: str, kind: str, percent_question) -> bool | None:
     """Part-by-part comparison when the reference lists several answers (``1, 2, 3``,
     ``(2,2), (6,2)``): unordered, each part matched once; None when it does not apply
     (one part, a thousands number, or a different count of parts)."""
-    if reference_parts(gold_raw) < 2 or "," not in gold_raw:
+    if reference_parts(gold_raw) < 2:
         return None
-    gold_parts, pred_parts = _parts(gold_raw), _parts(pred_raw)
+    gold_parts = _parts(gold_raw, False)
+    plain = gold_raw.strip()[:1] not in "([{\\"
+    pred_parts = _parts(pred_raw, plain)
     if len(gold_parts) < 2 or len(pred_parts) != len(gold_parts):
         return None
     unmatched = list(gold_parts)

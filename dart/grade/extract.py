@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dart.grade.numbers import read_number
 from dart.grade.safety import MAX_ANSWER_CHARS
 from dart.grade.sentences import (
     NEGATED,
@@ -44,11 +45,15 @@ _BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 _GSM8K = re.compile(r"####[ \t]*([^\n]+)")
 _ANSWER_PHRASE = re.compile(
     r"\b(?:final\s+answer|answer)\b(?:\s*\*\*)?(?:\s+is\b|\s*:)(?:\s*\*\*)?[ \t]*:?"
-    r"|\bfinal\s+answer\b(?:\s*\*\*)?(?=[ \t]*\n)",
+    r"|\bfinal\s+answer\b(?:\s*\*\*)?(?=[ \t]*\n)"
+    # "Answer \[ 9 \]" at a line's start: a display, or an inline span on one line
+    r"|(?:^|(?<=\n))[ \t]*(?:\*\*)?answer(?:\*\*)?"
+    r"(?=[ \t]*(?:\$\$|\\\[|\$[^$\n]+\$|\\\([^\n]*?\\\)))",
     re.IGNORECASE,
 )
 _LAST_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_CHOICE = re.compile(r"^\(?([A-Ea-e])\)?(?:[.:)]|\s|$)")
+_CHOICE = re.compile(r"^\(?([A-Ea-e])\)?(?:[.)]|:(?!\S)|\s|$)")
+_NOT_CHOICE = re.compile(r"^\(?[A-Ea-e]\)?\s*(?:=|<|>|\\(?:le|ge|leq|geq|neq|ne|lt|gt)\b)")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _UNIT_TAIL = re.compile(r"^-?\$?[\d.,]+\s+[A-Za-z]+(?:\s+[A-Za-z]+)?$")
 _BOOLEAN = re.compile(r"yes|no|true|false", re.IGNORECASE)
@@ -152,7 +157,7 @@ def _from_boxes(found: list[str], parts: int) -> Extraction | None:
     return Extraction(last, "boxed") if last else None
 
 
-def _marked(text: str) -> Extraction | None:
+def _marked(text: str, relation: bool = False) -> Extraction | None:
     """The last ``#### n`` line or answer phrase, whichever comes later; a phrase followed by
     no value ("the answer is already given") gives way to the phrase before it."""
     gsm = None
@@ -162,7 +167,7 @@ def _marked(text: str) -> Extraction | None:
     for phrase in reversed(phrases):
         if gsm is not None and gsm.start() > phrase.start():
             break
-        found = answer_phrase_value(text[phrase.end() :])
+        found = answer_phrase_value(text[phrase.end() :], relation)
         if found is NEGATED:
             return None
         if found is not None and _clean(found[0]):
@@ -174,33 +179,70 @@ def _marked(text: str) -> Extraction | None:
     return None
 
 
-def _bare(text: str) -> Extraction | None:
-    """The whole response when it is nothing but an answer (``-12``, ``$\\frac38$``)."""
-    value = _clean(text)
-    if not value or "\n" in value or len(value) > 200 or _BOX.search(value):
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[A-Za-z]*\*?\}")
+_UNIT_WORDS_AFTER = re.compile(r"\s*((?:[A-Za-z]+|%)(?:\s+[A-Za-z]+)?)\s*\.?\s*")
+
+
+def _one_span(text: str) -> str | None:
+    """The answer of a response that is exactly one math span (words inside it too:
+    ``$\\frac{1}{3}\\text{ meters}$``), or one span and one or two unit or percent words
+    (``$28$ percent``); else None."""
+    text = text.strip()
+    span = math_span(text)
+    if span is None or "\n" in span[0].strip() and not text.startswith(("$$", "\\[")):
         return None
-    words = _WORD.findall(re.sub(r"\\[A-Za-z]+", "", value))
-    if not words or _UNIT_TAIL.match(value) or _BOOLEAN.fullmatch(value):
-        return Extraction(computed(value), "bare")
+    rest = text[span[1] :]
+    if not rest.strip(" ."):
+        return span[0].strip()
+    words = _UNIT_WORDS_AFTER.fullmatch(rest)
+    if words is not None and not _BOOLEAN.fullmatch(words.group(1)):
+        return f"{span[0].strip()} {words.group(1)}"
     return None
 
 
-def extract_answer(text: str, *, lenient: bool = False, parts: int = 1) -> Extraction | None:
+def _bare(text: str, relation: bool = False) -> Extraction | None:
+    """The whole response when it is nothing but an answer (``-12``, ``$\\frac38$``,
+    ``\\text{odd}``, a bare matrix, one math span with words inside)."""
+    if len(text) > 4 * MAX_ANSWER_CHARS:
+        return None
+    spanned = _one_span(text)
+    if spanned is not None and spanned:
+        return Extraction(computed(_clean(spanned), relation), "bare")
+    value = _clean(text)
+    if not value or "\n" in value or len(value) > 200 or _BOX.search(value):
+        return None
+    if re.fullmatch(r"\\text\{[^{}]*\}", value):
+        return Extraction(value, "bare")
+    words = _WORD.findall(re.sub(r"\\[A-Za-z]+", "", _ENVIRONMENT.sub("", value)))
+    if not words or _UNIT_TAIL.match(value) or _BOOLEAN.fullmatch(value):
+        return Extraction(computed(value, relation), "bare")
+    return None
+
+
+def extract_answer(
+    text: str, *, lenient: bool = False, parts: int = 1, relation: bool = False
+) -> Extraction | None:
     """The final answer of a response, or None when it states none.
 
     ``parts`` is how many parts the reference has (``(2,2), (6,2)`` has 2): a response
-    that boxes each part separately is then read as all of its last boxes.
+    that boxes each part separately is then read as all of its last boxes. ``relation``:
+    the reference is an equation or inequality, so a relation answered is kept whole.
     """
     text = own_turn(text)
     found, cut_off = _boxes(text)
     if cut_off:
         return None  # the final answer was cut off: no answer, whatever came before
+    if len(found) >= 2:  # several boxes, then "Final answer: ...": the phrase wins
+        after = text[text.rfind(found[-1]) + len(found[-1]) :]
+        marked = _marked(after, relation) if _ANSWER_PHRASE.search(after) else None
+        if marked is not None:
+            return marked
     if found:
         boxed = _from_boxes(found, parts)
         if boxed is not None:
             return boxed
     for rule in (_marked, _bare):
-        extraction = rule(text)
+        extraction = rule(text, relation)
         if extraction is not None:
             return extraction
     closing = closing_sentence_value(text)
@@ -213,15 +255,66 @@ def extract_answer(text: str, *, lenient: bool = False, parts: int = 1) -> Extra
     return None
 
 
+_BOX_LIST_GAP = re.compile(
+    r"[\s,$.]*(?:\\[()\[\]][\s,$.]*)*(?:(?:and|or)\b[\s$]*)?(?:\\[()\[\]]\s*)*"
+)
+
+
+def _box_list(gold: str) -> list[str] | None:
+    """The boxes of a reference that lists its answers in boxes separated only by commas,
+    "and" or "or" (``\\boxed{1} and \\boxed{-2}``); None otherwise."""
+    contents, ends, position = [], [], 0
+    while (command := _BOX.search(gold, position)) is not None:
+        if contents and not _BOX_LIST_GAP.fullmatch(gold[ends[-1] : command.start()]):
+            return None
+        content, position, cut_off = _box_at(gold, command.start(), command.end())
+        if content is None or cut_off:
+            return None
+        contents.append(_clean(content))
+        ends.append(position)
+    return contents if len(contents) > 1 else None
+
+
 def gold_answer(gold: str) -> str:
-    """The reference answer itself: a full GSM8K/MATH solution is reduced to its answer."""
+    """The reference answer itself: a full GSM8K/MATH solution is reduced to its answer;
+    several boxes listed (``\\boxed{1}, \\boxed{2}``) are the list of answers; a long
+    solution with no box and no ``####`` is read with the answer-phrase rules."""
     if "\\boxed" in gold or "\\fbox" in gold:
+        listed = _box_list(gold)
+        if listed is not None:
+            return ", ".join(listed)
         boxed = last_boxed(gold)
         if boxed is not None:
             return _clean(boxed)
     if "####" in gold:
         return _clean(gold.rsplit("####", 1)[1])
+    if len(gold) > MAX_ANSWER_CHARS:
+        text = own_turn(gold)
+        found = _marked(text) or closing_sentence_value(text)
+        if found is not None:
+            return _clean(found.text if isinstance(found, Extraction) else found)
     return _clean(gold)
+
+
+def answer_list(text: str) -> list[str]:
+    """The answers of a list: top-level comma parts, a set's braces (``\\{1,2\\}``, or
+    grouping braces ``{1,2,3}``) removed, an "and" before the last item dropped
+    (``19, 46, and 82``); ``3 and 5`` is two answers."""
+    text = re.sub(r"\\text\{\s*(and|or)\s*\}", r" \1 ", text.strip())
+    if text.startswith("\\{") and text.endswith("\\}"):
+        text = text[2:-2]
+    elif (
+        text.startswith("{")
+        and _match_braces(text, 0) == len(text) - 1
+        and len(top_level_parts(text[1:-1])) > 1
+    ):
+        text = text[1:-1]
+    parts = [re.sub(r"^(?:and|or)\s+", "", p).strip() for p in top_level_parts(text)]
+    if len(parts) == 1 and re.search(r"\s(?:and|or)\s", parts[0]):
+        parts = [p.strip() for p in re.split(r"\s+(?:and|or)\s+", parts[0]) if p.strip()]
+        if not all(read_number(p) is not None or re.fullmatch(r"\S+", p) for p in parts):
+            return [text]  # "the sum of 3 and 5": not a list
+    return [p for p in parts if p]
 
 
 def reference_parts(reference: str) -> int:
@@ -230,16 +323,16 @@ def reference_parts(reference: str) -> int:
     text = reference.strip()
     if re.fullmatch(r"\\pm\s*\S.*", text):
         return 2
-    if text.startswith("\\{") and text.endswith("\\}"):
-        text = text[2:-2]
     if re.fullmatch(r"-?\d{1,3}(?:(?:,|\{,\}|,\\!\s*)\d{3})+(?:\.\d+)?", text):
         return 1
-    return len(top_level_parts(text))
+    return len(answer_list(text))
 
 
 def choice_letter(answer: str) -> str | None:
     """The option letter of an answer such as ``B``, ``(b)``, ``\\text{(C)}``, ``D. 12``."""
     text = re.sub(r"\\(?:text|textbf|mathrm|mathbf)\{([^{}]*)\}", r"\1", answer).strip()
     text = text.removeprefix("Option").removeprefix("option").strip()
+    if _NOT_CHOICE.match(text):
+        return None  # "D = (0, 1.5)", "A < B": a variable, not an option
     found = _CHOICE.match(text)
     return found.group(1).upper() if found else None
