@@ -19,7 +19,7 @@ from fractions import Fraction
 from dart.grade.arithmetic import exact_value, values_equal
 from dart.grade.extract import answer_list, choice_letter, reference_parts
 from dart.grade.normalize import Answer, asks_for_percent, normalize, plain_words
-from dart.grade.numbers import Number, numbers_equal, read_number
+from dart.grade.numbers import DECIMAL_COMMA, Number, numbers_equal, read_number
 from dart.grade.sentences import top_level_parts
 from dart.grade.symbolic import parse_latex, scaled, sympy_equal
 
@@ -68,6 +68,10 @@ def _numeric(pred: Answer, gold: Answer, query, thousands: bool) -> bool | None:
         )
         for pred_scale, gold_scale in _percent_scales(pred, gold, query)
     )
+
+
+def _decimal_comma(text: str) -> bool:
+    return DECIMAL_COMMA.fullmatch(text) is not None and read_number(text) is None
 
 
 def _words(pred: Answer, gold: Answer) -> bool | None:
@@ -188,6 +192,8 @@ def equivalent(
         return False, "unit"
     if pred.text == gold.text and pred.percent == gold.percent:
         return True, "exact"
+    if any(_decimal_comma(a.text) for a in (pred, gold)):
+        return False, "decimal_comma"  # unread by every path, by policy (README)
     words = _words(pred, gold)
     if words is not None:
         return words, "words"

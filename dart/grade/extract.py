@@ -245,7 +245,7 @@ def extract_answer(
         extraction = rule(text, relation)
         if extraction is not None:
             return extraction
-    closing = closing_sentence_value(text)
+    closing = closing_sentence_value(text, relation)
     if closing is not None and _clean(closing):
         return Extraction(_clean(closing), "closing_sentence")
     if lenient:

@@ -27,6 +27,7 @@ _ROLE = re.compile(r"\s*(?:assistant|user|system|model)?\s*")
 _SPAN_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _HOPE = re.compile(r"\s*I hope it is correct\.?", re.IGNORECASE)
 _LABELLED = re.compile(r"[A-Za-z][A-Za-z ,'-]{0,60}:\s*((?:\$|\\\(|\\\[).*)", re.S)
+_SPANS = re.compile(r"(?<!\\)\$([^$]+)\$")
 _HOPE_END = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _CORRECTION = re.compile(
     r",?\s+but\b|\bactually,?|\binstead,|\bno,?\s+wait,?|\brather\b(?!\s+than)|\bcorrection:",
@@ -190,7 +191,7 @@ def computed(value: str, relation: bool = False) -> str:
 def _single_value(text: str) -> str | None:
     """The one number or math span of text, None when it holds none or several."""
     values = [m.group(0) for m in _NUMBER.finditer(re.sub(r"\$[^$]*\$", " ", text))]
-    spans = re.findall(r"(?<!\\)\$([^$]+)\$", text)
+    spans = _SPANS.findall(text)
     return (spans or values)[0] if len(values) + len(spans) == 1 else None
 
 
@@ -229,9 +230,11 @@ def _has_words(text: str) -> bool:
     return len(re.findall(r"[A-Za-z]{2,}", bare)) >= 2
 
 
-def closing_sentence_value(text: str) -> str | None:
+def closing_sentence_value(text: str, relation: bool = False) -> str | None:
     """The value stated by the response's last sentence when it opens with a conclusion
-    word ("So", "Thus", "Therefore", "In total", ...) or is the whole response, else None."""
+    word ("So", "Thus", "Therefore", "In total", ...) or is the whole response, else None.
+    ``relation``: the reference is a relation, so the sentence's last relation in a math
+    span is the value (``So $y = 2x + 1$.``), never what follows its '='."""
     text = _HOPE_END.sub("", text)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
@@ -248,6 +251,10 @@ def closing_sentence_value(text: str) -> str | None:
         return _whole_value(labelled.group(1))
     if not (_CONCLUSION.match(sentence) or whole) or lines[-1].endswith("?"):
         return None
+    if relation:
+        relations = [span for span in _SPANS.findall(sentence) if is_relation(span)]
+        if relations:
+            return relations[-1]
     stated = (_stated(sentence) or "").strip()
     if whole and not _CONCLUSION.match(sentence):
         return _whole_value(stated)
