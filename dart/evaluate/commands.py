@@ -135,6 +135,7 @@ def score(args: argparse.Namespace) -> None:
     from dart.evaluate.results import metrics
     from dart.evaluate.scoring import score_rows, scoring_options
     from dart.grade import GRADER_VERSION
+    from dart.grade.options import grader_options
 
     items = read_benchmark(args.benchmark)
     generations = pl.read_parquet(args.generations)
@@ -144,12 +145,7 @@ def score(args: argparse.Namespace) -> None:
         dict(entry.options) if entry else {}, json_object(args.options_json, "--options-json")
     )
     rows = _joined(items, generations, args.generations)
-    scored = list(
-        score_rows(
-            rows, options=options, workers=args.workers, timeout=args.timeout,
-            memory_mb=args.memory_mb,
-        )
-    )  # fmt: skip
+    scored = list(score_rows(rows, options=options, **grader_options(args)))
     gen_record = read_record(args.generations) or {}
     result = {
         "benchmark": args.benchmark_name,
