@@ -179,7 +179,9 @@ def _marked(text: str, relation: bool = False) -> Extraction | None:
     return None
 
 
-_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[A-Za-z]*\*?\}")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?:[pbvVB]?matrix|smallmatrix|array)\}")
+_TRAILING_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|textnormal)\s*\{[^{}]*\}\s*$")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|mathrm|mbox|textnormal)\s*\{([^{}]*)\}")
 _UNIT_WORDS_AFTER = re.compile(r"\s*((?:[A-Za-z]+|%)(?:\s+[A-Za-z]+)?)\s*\.?\s*")
 
 
@@ -193,11 +195,28 @@ def _one_span(text: str) -> str | None:
         return None
     rest = text[span[1] :]
     if not rest.strip(" ."):
-        return span[0].strip()
+        return span[0].strip() if _words_fit(span[0]) else None
     words = _UNIT_WORDS_AFTER.fullmatch(rest)
     if words is not None and not _BOOLEAN.fullmatch(words.group(1)):
         return f"{span[0].strip()} {words.group(1)}"
     return None
+
+
+def _words_fit(content: str) -> bool:
+    """Whether the words inside a lone math span are an answer's: a trailing unit
+    (``\\frac{1}{3}\\text{ meters}``), list conjunctions (``19, 46, \\text{ and } 82``), or
+    words only (``\\text{odd}``, ``odd``); not prose mixed into a formula (``\\frac{12}{4} = 3
+    \\text{ and } 3 \\text{ of } 8``)."""
+    content = content.strip()
+    whole = _TEXT_GROUP.fullmatch(content)
+    if whole is not None or re.fullmatch(r"[A-Za-z][A-Za-z ,'-]*", content):
+        return True
+    content = re.sub(r"\\text\s*\{\s*(?:and|or)\s*\}", ",", content)
+    content = _TRAILING_TEXT.sub("", content)
+    if _TEXT_GROUP.search(content):
+        return False
+    formula = re.sub(r"\\[A-Za-z]+", "", _ENVIRONMENT.sub("", content))
+    return re.search(r"[A-Za-z]{2,}", formula) is None
 
 
 def _bare(text: str, relation: bool = False) -> Extraction | None:
