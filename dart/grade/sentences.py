@@ -27,6 +27,15 @@ _ROLE = re.compile(r"\s*(?:assistant|user|system|model)?\s*")
 _SPAN_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _HOPE = re.compile(r"\s*I hope it is correct\.?", re.IGNORECASE)
 _LABELLED = re.compile(r"[A-Za-z][A-Za-z ,'-]{0,60}:\s*((?:\$|\\\(|\\\[).*)", re.S)
+_ANSWER_NOUN = re.compile(
+    r"(?:the|our|my|its|an?)\s+(?:final\s+|only\s+|correct\s+)?"
+    r"(?:answer|solution|result|value)s?(?:\s+(?:set|we\s+want|we\s+seek))?",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|none|never|cannot|can't|isn't|aren't|don't|doesn't)\b", re.I)
+_REJECTED = re.compile(
+    r"\b(?:not|never|cannot|can't|isn't|aren't|wrong|incorrect|invalid)\b", re.IGNORECASE
+)
 _SPANS = re.compile(r"(?<!\\)\$([^$]+)\$")
 _HOPE_END = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _CORRECTION = re.compile(
@@ -220,7 +229,7 @@ def answer_phrase_value(tail: str, relation: bool = False) -> tuple[str, bool] |
             return None  # "A snail is at the bottom of a well": not a value
         return (start if start else stated), True
     if not stated and _has_words(value):  # "Final Answer: Jane started it 3 hours ago."
-        only = _single_value(value)
+        only = None if _NEGATION.search(value) else _single_value(value)
         return (only, True) if only is not None else None
     return computed(value, relation), False
 
@@ -251,6 +260,8 @@ def closing_sentence_value(text: str, relation: bool = False) -> str | None:
         return _whole_value(labelled.group(1))
     if not (_CONCLUSION.match(sentence) or whole) or lines[-1].endswith("?"):
         return None
+    if _REJECTED.search(sentence):
+        return None  # "Therefore $x = 5$ is wrong.", "... is not the solution."
     if relation:
         relations = [span for span in _SPANS.findall(sentence) if is_relation(span)]
         if relations:
@@ -260,11 +271,12 @@ def closing_sentence_value(text: str, relation: bool = False) -> str | None:
         return _whole_value(stated)
     if stated:
         start = _value_start(stated)
-        if start is None:  # "Therefore $x \\geq 5$ is the solution.": before the verb
+        if start is None and _ANSWER_NOUN.fullmatch(stated.rstrip(" .!")):
+            # "Therefore $x \\geq 5$ is the solution.": the value before the verb
             verbs = list(_VERB.finditer(sentence))
             start = _single_value(sentence[: verbs[-1].start()]) if verbs else None
         return start
-    return _single_value(sentence)
+    return None if _NEGATION.search(sentence) else _single_value(sentence)
 
 
 def _whole_value(stated: str) -> str | None:

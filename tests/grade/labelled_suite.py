@@ -613,6 +613,9 @@ RESPONSES_1_3: dict[str, list[tuple]] = {
         ),
         ("First \\boxed{2} then \\boxed{3}.\nFinal Answer: The final answer is $5$.", "3", W),
         ("The answer is 5, not 7.", "5", C),
+        # a long reference solution with no box and no "####": read by the answer phrases
+        ("\\boxed{28\\%}", "We compute step by step. " * 50 + "The final answer is $28\\%$.", C),
+        ("\\boxed{27\\%}", "We compute step by step. " * 50 + "The final answer is $28\\%$.", W),
     ],
     "relations": [
         ("$F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k$", "F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", C),
@@ -668,6 +671,17 @@ RESPONSES_1_3: dict[str, list[tuple]] = {
         ("\\boxed{B}", "B", C, None, "multiple_choice"),
         ("The answer is (C).", "C", C, None, "multiple_choice"),
         ("\\boxed{E=mc^2}", "E", W),
+        # the 1.3 sentence rules must not read a rejected value as the answer
+        ("Therefore $x \\geq 5$ is not the solution.", "x \\ge 5", N),
+        ("Therefore $x = 5$ is wrong.", "5", N),
+        ("So 5 is not the answer.", "5", N),
+        ("Final Answer: none of the 3 options works.", "3", N),
+        # two relations stated: the last one (the range) is read, never the domain
+        (
+            "Therefore $x \\geq 5$ is the domain of $f$, and $g$ has the range $y > 0$.",
+            "x \\ge 5",
+            W,
+        ),
     ],
     "policy": [  # unread on purpose: a false accept poisons a dataset, a miss costs a sample
         ("1000,99", "1000.99", W),  # a decimal comma is not read as a decimal point
