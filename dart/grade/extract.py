@@ -123,6 +123,12 @@ def _boxes(text: str) -> tuple[list[str], bool]:
             found.append(content)
 
 
+def all_boxes(text: str) -> list[str]:
+    """Contents of every complete top-level ``\\boxed{}``/``\\fbox{}`` in text, in order
+    (one reader for the grader and the benchmarks' multi-part rules)."""
+    return [content.strip() for content in _boxes(text)[0]]
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last ``\\boxed``/``\\fbox`` in text; None when there is none, or
     when the last one is cut off (an earlier box is not the final answer then)."""
