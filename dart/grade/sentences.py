@@ -36,6 +36,9 @@ _NEGATION = re.compile(r"\b(?:not|no|none|never|cannot|can't|isn't|aren't|don't|
 _REJECTED = re.compile(
     r"\b(?:not|never|cannot|can't|isn't|aren't|wrong|incorrect|invalid)\b", re.IGNORECASE
 )
+_SPAN_REJECTED = re.compile(
+    r"\W*(?:is|was|seems|looks)\s+(?:wrong|incorrect|invalid|not\b)", re.IGNORECASE
+)
 _SPANS = re.compile(r"(?<!\\)\$([^$]+)\$")
 _HOPE_END = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _CORRECTION = re.compile(
@@ -214,6 +217,8 @@ def answer_phrase_value(tail: str, relation: bool = False) -> tuple[str, bool] |
     if tail.startswith("\n"):
         tail = tail.strip()  # "Final answer:\n42": the value is on the next line
     span = math_span(tail)
+    if span is not None and _SPAN_REJECTED.match(tail[span[1] : _sentence_end(tail)]):
+        return NEGATED  # "Answer $5$ is wrong, so ...": a value rejected, not stated
     if span is not None and not _CORRECTION.search(tail[span[1] : _sentence_end(tail)]):
         return computed(span[0].strip(), relation), False
     value = _HOPE.sub("", tail[: _sentence_end(tail)]).strip().strip("*").strip()

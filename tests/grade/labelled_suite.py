@@ -675,6 +675,8 @@ RESPONSES_1_3: dict[str, list[tuple]] = {
         ("Therefore $x \\geq 5$ is not the solution.", "x \\ge 5", N),
         ("Therefore $x = 5$ is wrong.", "5", N),
         ("So 5 is not the answer.", "5", N),
+        ("Answer $5$ is wrong, so let me redo it.", "5", N),
+        ("The answer is $5$ is incorrect", "5", N),
         ("Final Answer: none of the 3 options works.", "3", N),
         # two relations stated: the last one (the range) is read, never the domain
         (
