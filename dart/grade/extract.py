@@ -186,6 +186,11 @@ def _marked(text: str, relation: bool = False) -> Extraction | None:
 
 
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?:[pbvVB]?matrix|smallmatrix|array)\}")
+_NOT_UNIT = re.compile(
+    r"\b(?:is|are|was|were|be|not|no|yes|or|and|if|but|so|then|maybe|perhaps|probably|wrong"
+    r"|incorrect|correct|right|true|false|ok|done|works?|fails?)\b",
+    re.IGNORECASE,
+)
 _TRAILING_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|textnormal)\s*\{[^{}]*\}\s*$")
 _TEXT_GROUP = re.compile(r"\\(?:text|textbf|mathrm|mbox|textnormal)\s*\{([^{}]*)\}")
 _UNIT_WORDS_AFTER = re.compile(r"\s*((?:[A-Za-z]+|%)(?:\s+[A-Za-z]+)?)\s*\.?\s*")
@@ -203,9 +208,9 @@ def _one_span(text: str) -> str | None:
     if not rest.strip(" ."):
         return span[0].strip() if _words_fit(span[0]) else None
     words = _UNIT_WORDS_AFTER.fullmatch(rest)
-    if words is not None and not _BOOLEAN.fullmatch(words.group(1)):
-        return f"{span[0].strip()} {words.group(1)}"
-    return None
+    if words is None or _NOT_UNIT.search(words.group(1)):
+        return None  # "$5$ is wrong", "$5$ maybe": a claim about the value, not a unit
+    return f"{span[0].strip()} {words.group(1)}"
 
 
 def _words_fit(content: str) -> bool:
@@ -239,7 +244,8 @@ def _bare(text: str, relation: bool = False) -> Extraction | None:
     if re.fullmatch(r"\\text\{[^{}]*\}", value):
         return Extraction(value, "bare")
     words = _WORD.findall(re.sub(r"\\[A-Za-z]+", "", _ENVIRONMENT.sub("", value)))
-    if not words or _UNIT_TAIL.match(value) or _BOOLEAN.fullmatch(value):
+    unit_tail = _UNIT_TAIL.match(value) is not None and not _NOT_UNIT.search(value)
+    if not words or unit_tail or _BOOLEAN.fullmatch(value):
         return Extraction(computed(value, relation), "bare")
     return None
 

@@ -677,6 +677,10 @@ RESPONSES_1_3: dict[str, list[tuple]] = {
         ("So 5 is not the answer.", "5", N),
         ("Answer $5$ is wrong, so let me redo it.", "5", N),
         ("The answer is $5$ is incorrect", "5", N),
+        ("$5$ is wrong", "5", N),
+        ("$5$ maybe", "5", N),
+        ("5 is wrong", "5", N),  # 1.2 read "12 apples" and "5 is wrong" alike
+        ("12 apples", "12", C),
         ("Final Answer: none of the 3 options works.", "3", N),
         # two relations stated: the last one (the range) is read, never the domain
         (
