@@ -6,16 +6,24 @@ The response is first cut to the model's own turn (text after an end-of-turn tok
 
 1. the last ``\\boxed{}``/``\\fbox{}`` (real brace matching, ``\\boxed 5`` too); when the
    reference has several parts and the last box holds fewer, the last distinct boxes
-   (``\\boxed{1}, \\boxed{2}``), source ``boxes``; a cut-off last box is no answer;
+   (``\\boxed{1}, \\boxed{2}``), source ``boxes``; a cut-off last box is no answer; with
+   two or more boxes and an answer phrase after the last one, the phrase;
 2. the last of a GSM8K ``#### n`` line and an answer phrase ("The answer is", "Final
-   Answer:", Minerva's "The final answer is $X$. I hope it is correct."), with math
-   delimiters removed and self-corrections read as the last stated answer ("not 5; it is
-   6" is 6, "6, not 5" is 6); a phrase followed by a sentence ("Final Answer: The largest
-   $n$ is 34.") gives what the sentence states, source ``final_sentence``;
-3. a response that is nothing but an expression (``-12``, ``\\frac{3}{8}``), source
-   ``bare``;
+   Answer:", Minerva's "The final answer is $X$. I hope it is correct.", "Answer" at a
+   line's start before a math span), with math delimiters removed and self-corrections
+   read as the last stated answer ("not 5; it is 6" is 6, "6, not 5" is 6); a phrase
+   followed by a sentence ("Final Answer: The largest $n$ is 34.") gives what the sentence
+   states, source ``final_sentence``;
+3. a response that is nothing but an expression (``-12``, ``\\frac{3}{8}``, a matrix,
+   ``\\text{odd}``), one math span (``$\\frac{1}{3}\\text{ meters}$``) or a value with one
+   or two unit words (``$28$ percent``), source ``bare``;
 4. a closing sentence that starts with a conclusion word ("So she spent $1,250 in
-   total."), source ``closing_sentence``.
+   total.", "Therefore $x \\geq 5$ is the solution.") or is the whole response ("The
+   solution is $x \\neq 5$."), source ``closing_sentence``.
+
+``relation`` (the reference is an equation or inequality) keeps an answer's whole relation
+instead of what follows its ``=``. ``gold_answer`` reads references: the last box, boxes
+listed with commas/"and"/"or" as a list, ``#### n``, or a long solution's answer phrase.
 
 Anything else is no answer, unless the caller asks for the lenient last-number fallback.
 
