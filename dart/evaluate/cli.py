@@ -18,6 +18,7 @@ import argparse
 import logging
 
 from dart.evaluate import commands
+from dart.grade.options import add_grader_options
 from dart.signals import Interrupted
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,7 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--options-json", default="{}", help='scoring options, e.g. {"tolerance": "relative-4pct"}'
     )
-    parser.add_argument("--workers", type=int, help="grader processes (default: all cores)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per item")
-    parser.add_argument("--memory-mb", type=int, default=2048, help="memory per grader process")
+    add_grader_options(parser)
     parser.add_argument("-o", "--output", required=True, help="result JSON")
     parser.add_argument("--items", required=True, help="per-item JSONL")
 

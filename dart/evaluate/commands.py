@@ -24,6 +24,7 @@ from dart.evaluate.items import SCHEMA
 from dart.evaluate.results import metrics
 from dart.evaluate.scoring import score_rows, scoring_options
 from dart.grade import GRADER_VERSION
+from dart.grade.options import grader_options
 from dart.inputs import read_table
 from dart.lineage.records import atomic_output, hash_path, read_record, write_record
 from dart.lineage.versions import pick
@@ -136,12 +137,7 @@ def score(args: argparse.Namespace) -> None:
         dict(entry.options) if entry else {}, json_object(args.options_json, "--options-json")
     )
     rows = _joined(items, generations, args.generations)
-    scored = list(
-        score_rows(
-            rows, options=options, workers=args.workers, timeout=args.timeout,
-            memory_mb=args.memory_mb,
-        )
-    )  # fmt: skip
+    scored = list(score_rows(rows, options=options, **grader_options(args)))
     gen_record = read_record(args.generations) or {}
     result = {
         "benchmark": args.benchmark_name,

@@ -106,7 +106,17 @@ def map_deepmind(row: Record, where: str) -> Record:
     """DeepMind Mathematics as in the DART-Math repo (question, answer)."""
     question = clean_text(need(row, "question", where), "question", where)
     gold = clean_text(need(row, "answer", where), "answer", where)
-    return {"question": question, "gold": gold, "answer_kind": "math"}
+    return {"question": question, "gold": deepmind_list(gold, question), "answer_kind": "math"}
+
+
+def deepmind_list(gold: str, question: str) -> str:
+    """A bracketed answer (``[3, 5]``, "list the prime factors of 15") is a list of answers,
+    written ``3, 5`` for the grader, unless the question asks for an interval."""
+    inner = gold.strip()
+    if not (inner.startswith("[") and inner.endswith("]")) or "interval" in question.lower():
+        return gold
+    parts = split_top_level(inner[1:-1])
+    return ", ".join(parts) if len(parts) > 1 else gold
 
 
 def _tolerances(value: Any, where: str) -> list[float] | None:

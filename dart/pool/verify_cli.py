@@ -14,10 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from dart.errors import DartError
-from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION
+from dart.grade import GRADER_VERSION
+from dart.grade.options import add_grader_options, grader_options
 from dart.inputs import read_tables
 from dart.lineage.records import write_parquet_atomic, write_record
-from dart.options import above, at_least
 from dart.pool.verify import verify_frame, with_engine_seconds
 
 log = logging.getLogger(__name__)
@@ -27,21 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("generated", help="a generation shard (parquet)")
     parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
     parser.add_argument("--queries", nargs="*", default=[], help="queries parquet (question text)")
-    parser.add_argument(
-        "--workers",
-        type=at_least(1, "--workers"),
-        default=None,
-        help="grader processes (default: all cores)",
-    )
-    parser.add_argument(
-        "--timeout", type=above(0, "--timeout"), default=DEFAULT_TIMEOUT, help="seconds per item"
-    )
-    parser.add_argument(
-        "--memory-mb",
-        type=at_least(64, "--memory-mb"),
-        default=DEFAULT_MEMORY_MB,
-        help="memory per worker",
-    )
+    add_grader_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,15 +46,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         verified, counts = verify_frame(
             generated,
-            workers=args.workers,
-            timeout=args.timeout,
-            memory_mb=args.memory_mb,
+            **grader_options(args),
             queries=queries,
         )
     except DartError as exc:
         raise DartError(f"{source}: {exc}") from None
     write_parquet_atomic(verified, args.output)
-    params = {"workers": args.workers, "timeout": args.timeout, "memory_mb": args.memory_mb}
+    params = grader_options(args)
     write_record(
         args.output,
         step="verify",

@@ -8,15 +8,15 @@ import math
 import pytest
 
 from dart.errors import DartError
-from dart.evaluate.numeric import numeric_value
 from dart.evaluate.results import metrics, stderr, wilson
 from dart.evaluate.scoring import (
-    boxes,
     olympiad_equal,
     score_rows,
     scoring_options,
     theoremqa_equal,
 )
+from dart.grade.arithmetic import numeric_value
+from dart.grade.extract import all_boxes
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_olympiad_tolerance_parts_and_symbolic_fallback():
     assert olympiad_equal("", "2, 1", ["1", "2"], [1e-8, 1e-8], 5)  # any order
     assert not olympiad_equal("", "1, 1", ["1", "2"], [1e-8, 1e-8], 5)
     response = "So $n=\\boxed{1}$ and $n=\\boxed{2}$."
-    assert boxes(response) == ["1", "2"]
+    assert all_boxes(response) == ["1", "2"]
     assert olympiad_equal(response, "2", ["1", "2"], [1e-8, 1e-8], 5)
     assert olympiad_equal("", "(1, 2)", ["(1,2)"], [1e-8], 5)
     assert not olympiad_equal("", "(2, 1)", ["(1,2)"], [1e-8], 5)
