@@ -26,6 +26,18 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.lineage import records as provenance
+from dart.prompts import get_template
+from dart.signals import Interrupted
+from dart.train import card
+from dart.train import finetune as ft
+from dart.train.data import load_samples, make_rows
+from dart.train.finetune import (
+    make_plan,
+    peak_rss_mb,
+    publish,
+    resolve_runtime,
+    weights_unchanged,
+)
 from dart.train.hyperparams import Hyperparams
 from dart.train.launch import is_launched, relaunch, torchrun_argv
 
@@ -53,8 +65,6 @@ def run(args: argparse.Namespace) -> int:
     hp = Hyperparams.from_json(args.hyperparams_json)
     args.name = args.name or args.output.name
     if hp.distributed and not is_launched():
-        from dart.train.finetune import resolve_runtime
-
         resolve_runtime(hp)  # no CUDA or no DeepSpeed: one error here, not one per rank
         context = provenance._CONTEXT  # the rule and wildcards this call runs for
         argv = torchrun_argv(
@@ -62,14 +72,12 @@ def run(args: argparse.Namespace) -> int:
             python=sys.executable,
         )  # fmt: skip
         return relaunch(argv)
-    from dart.train.finetune import Interrupted
-
     try:
         fine_tune(args, hp)
     except Interrupted as exc:
         work = work_folder(args.output)
-        log.error("interrupted by %s; checkpoints kept in %s; rerun to resume", exc, work)
-        return 128 + exc.signum
+        log.error("%s; checkpoints kept in %s; rerun to resume", exc, work)
+        return exc.exit_code
     return 0
 
 
@@ -129,10 +137,6 @@ def base_info(base: Path) -> dict[str, Any]:
 
 def prepare(args: argparse.Namespace, hp: Hyperparams):
     """Everything that can fail on bad input, before anything is written."""
-    from dart.prompts import get_template
-    from dart.train.data import load_samples, make_rows
-    from dart.train.finetune import make_plan, resolve_runtime
-
     tokenizer = load_tokenizer(args.base)
     template = get_template(hp.template)
     samples, counts = load_samples(args.dataset, tokenizer, template, hp.max_length, hp.overlong)
@@ -144,8 +148,6 @@ def prepare(args: argparse.Namespace, hp: Hyperparams):
 
 def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
     import torch
-
-    from dart.train import finetune as ft
 
     began = time.perf_counter()
     # CPU ranks share the job's threads; a GPU rank keeps them all for its host-side work.
@@ -199,8 +201,6 @@ def check_weights_changed(base: Path, final: Path, work: Path, training: dict[st
     """
     import shutil
 
-    from dart.train.finetune import weights_unchanged
-
     unchanged = weights_unchanged(base, final)
     if unchanged is None:
         log.warning("%s: no safetensors to compare with the base; weight change not checked", base)
@@ -216,9 +216,6 @@ def check_weights_changed(base: Path, final: Path, work: Path, training: dict[st
 
 def finish(training: dict[str, Any], history, final: Path, work: Path, output: Path, began: float):
     """Write the curves, record and card into the finished folder, publish it, record provenance."""
-    from dart.train import card
-    from dart.train.finetune import peak_rss_mb, publish
-
     check_weights_changed(Path(training["base"]["path"]), final, work, training)
     losses = card.loss_rows(history)
     result = training["result"]
