@@ -11,13 +11,18 @@ numerals there, so untrusted rows stay safe (and such answers count as not parse
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 from dart.grade.extract import gold_answer
 from dart.grade.grader import TRUNCATED_REASONS, GradeTimeout, time_bound
 from dart.grade.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, TRUNCATED, WRONG, Verdict
 
-MATH_VERIFY_VERSION = f"math-verify {version('math-verify')}"
+try:
+    MATH_VERIFY_VERSION = f"math-verify {version('math-verify')}"
+except (
+    PackageNotFoundError
+):  # importing dart (e.g. for `dart train` on a GPU image) needs no grader
+    MATH_VERIFY_VERSION = "math-verify not installed"
 
 
 def math_verify_correct(response: str, gold: str, *, timeouts: bool = True) -> bool | None:
