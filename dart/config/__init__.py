@@ -12,6 +12,7 @@ import contextlib
 import copy
 import datetime as _dt
 import functools
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -107,6 +108,23 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
     return value
 
 
+def _refuse_non_finite(value: Any, source: str, path: tuple[str, ...] = ()) -> None:
+    """NaN and infinities pass JSON-schema bounds (``nan > 0`` and ``nan <= 0`` are both
+    false): refuse them by key (YAML ``.nan``/``.inf``, ``--config train={lr: .inf}``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        key = ".".join(path) or "<top level>"
+        raise DartError(f"{source}: key {key}: must be a finite number, got {value}")
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        _refuse_non_finite(item, source, (*path, str(key)))
+
+
 def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, Any]:
     """Return a validated copy of ``config`` with defaults filled in.
 
@@ -118,6 +136,7 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
 
     root = schema()
     merged = _coerce(copy.deepcopy(dict(config)), root, root)
+    _refuse_non_finite(merged, source)
     validator = Draft202012Validator(root)
     errors = sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path))
     if errors:

@@ -33,6 +33,7 @@ from dart.lineage.records import (
     write_record,
     write_text_atomic,
 )
+from dart.options import at_least
 from dart.pool.plan_cli import load_json_arg, read_queries
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verified", nargs="+", required=True, help="all verified shards of the pool")
     p.add_argument("--recipe-json", required=True, help="the dataset's recipe config (JSON)")
     p.add_argument("--name", required=True, help="dataset name")
-    p.add_argument("--cap", type=int, help="the pool's trial cap (to flag capped queries)")
+    p.add_argument(
+        "--cap", type=at_least(1, "--cap"), help="the pool's trial cap (to flag capped queries)"
+    )
     p.add_argument("-o", "--output", required=True, help="results/datasets/NAME.parquet")
     p.add_argument("--card", required=True, help="dataset card README.md")
     p.add_argument("--stats", required=True, help="stats JSON")

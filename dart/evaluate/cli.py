@@ -18,6 +18,7 @@ import argparse
 import logging
 
 from dart.evaluate.signals import Interrupted, stop_on_signals
+from dart.options import above, at_least
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,25 @@ def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", help="model revision (hub models)")
     parser.add_argument("--engine", default="transformers", help="transformers or vllm")
     parser.add_argument("--template", required=True, help="prompt template (dart/prompts.py)")
-    parser.add_argument("--max-new-tokens", type=int, default=2048, help="generation limit")
+    parser.add_argument(
+        "--max-new-tokens",
+        type=at_least(1, "--max-new-tokens"),
+        default=2048,
+        help="generation limit",
+    )
     parser.add_argument("--engine-options-json", default="{}", help="engine options as JSON")
-    parser.add_argument("--threads", type=int, help="CPU threads (transformers engine)")
-    parser.add_argument("--gpus", type=int, help="tensor-parallel GPUs (vllm)")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch slots (transformers)")
-    parser.add_argument("--chunk-size", type=int, default=64, help="items per resumable chunk")
+    parser.add_argument(
+        "--threads", type=at_least(1, "--threads"), help="CPU threads (transformers engine)"
+    )
+    parser.add_argument("--gpus", type=at_least(0, "--gpus"), help="tensor-parallel GPUs (vllm)")
+    parser.add_argument(
+        "--batch-size", type=at_least(1, "--batch-size"), default=64,
+        help="batch slots (transformers)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--chunk-size", type=at_least(1, "--chunk-size"), default=64,
+        help="items per resumable chunk",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, help="output .gen.parquet")
 
 
@@ -45,9 +59,16 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--options-json", default="{}", help='scoring options, e.g. {"tolerance": "relative-4pct"}'
     )
-    parser.add_argument("--workers", type=int, help="grader processes (default: all cores)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per item")
-    parser.add_argument("--memory-mb", type=int, default=2048, help="memory per grader process")
+    parser.add_argument(
+        "--workers", type=at_least(1, "--workers"), help="grader processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--timeout", type=above(0, "--timeout"), default=5.0, help="seconds per item"
+    )
+    parser.add_argument(
+        "--memory-mb", type=at_least(64, "--memory-mb"), default=2048,
+        help="memory per grader process",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, help="result JSON")
     parser.add_argument("--items", required=True, help="per-item JSONL")
 

@@ -11,6 +11,7 @@ import argparse
 import datetime as _dt
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ from dart.engines import engine_options
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
 from dart.evaluate.items import SCHEMA
-from dart.lineage.records import atomic_output, hash_path, read_record, write_record
+from dart.lineage.records import (
+    atomic_output,
+    hash_path,
+    parts_dir,
+    read_record,
+    recorded_weights_sha256,
+    write_record,
+)
 from dart.lineage.versions import pick
 
 log = logging.getLogger(__name__)
@@ -40,15 +48,67 @@ def json_object(text: str, flag: str) -> dict:
     return value
 
 
+def read_table(path: str | Path, what: str) -> pl.DataFrame:
+    """A parquet file; a missing, truncated or unreadable one is a DartError naming it."""
+    if not Path(path).is_file():
+        raise DartError(
+            f"{path}: no such {what} file" + (" (a folder)" if Path(path).is_dir() else "")
+        )
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DartError(f"{path}: not a readable {what} parquet file ({reason})") from None
+
+
 def read_benchmark(path: str | Path) -> pl.DataFrame:
-    """The item table written by ``dart benchmark``; DartError naming what is wrong."""
-    if not Path(path).exists():
-        raise DartError(f"{path}: no such benchmark file")
-    frame = pl.read_parquet(path)
+    """The item table written by ``dart benchmark``; DartError naming what is wrong. An
+    empty table is an error: an accuracy over no items means nothing."""
+    frame = read_table(path, "benchmark")
     missing = [c for c in SCHEMA if c not in frame.columns]
     if missing:
         raise DartError(f"{path}: not a benchmark item table (missing {missing})")
+    if frame.height == 0:
+        raise DartError(f"{path}: the benchmark has no items; nothing to evaluate")
     return frame
+
+
+def load_engine(args: argparse.Namespace):
+    """The engine for ``--model``, or a DartError naming the model folder and what is wrong
+    (missing folder, no tokenizer, truncated weights, an option the engine does not take)."""
+    import inspect
+
+    from dart.engines import ENGINES, get_engine
+
+    model = Path(args.model)
+    local = model.exists() or args.model.startswith((".", "/", "~")) or args.model.count("/") > 1
+    if local and not model.is_dir():
+        what = "not a model folder (a file)" if model.exists() else "no such model folder"
+        raise DartError(f"{args.model}: {what}")
+    if local and not (model / "config.json").is_file():
+        raise DartError(f"{args.model}: not a model folder (no config.json)")
+    options = engine_options(args)
+    if args.engine in ENGINES:
+        import importlib
+
+        module, name = ENGINES[args.engine]
+        takes = inspect.signature(getattr(importlib.import_module(module), name)).parameters
+        unknown = sorted(set(options) - set(takes))
+        if unknown and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
+            allowed = sorted(k for k in takes if k != "model")
+            raise DartError(
+                f"--engine-options-json: engine {args.engine} takes no option(s) {unknown} "
+                f"(it takes: {', '.join(allowed)})"
+            )
+    try:
+        return get_engine(args.engine, args.model, **options)
+    except (DartError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # transformers/safetensors raise many kinds on a broken folder
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DartError(
+            f"{args.model}: cannot load the model ({type(exc).__name__}: {reason})"
+        ) from None
 
 
 def _benchmark_type(items: pl.DataFrame) -> str | None:
@@ -57,26 +117,36 @@ def _benchmark_type(items: pl.DataFrame) -> str | None:
 
 
 def _weights_hash(described: dict[str, Any], model: str) -> str | None:
-    """The engine's recorded weight hash, else the hash of a local model folder."""
-    if described.get("weights_sha256"):
-        return described["weights_sha256"]
-    return hash_path(model) if Path(model).is_dir() else None
+    """The weights' own hash: what a local model folder's record holds (the hash ``dart
+    model`` and ``dart train`` recorded), else its weight files hashed now; for a hub
+    model, whatever the engine reports."""
+    if Path(model).is_dir():
+        return recorded_weights_sha256(model)
+    return described.get("weights_sha256")
 
 
 def generate(args: argparse.Namespace) -> None:
-    from dart.engines import get_engine
     from dart.evaluate.generation import generate_responses, resolve_template
 
     items = read_benchmark(args.benchmark)
     kind = _benchmark_type(items)
     template = resolve_template(args.template, kind)
-    engine = get_engine(args.engine, args.model, **engine_options(args))
+    engine = load_engine(args)
     model = {**engine.describe()}
     model["weights_sha256"] = _weights_hash(model, args.model)
     log.info("evaluate: %d items of %s with %s (%s)", items.height, kind, args.model, template.name)
-    stats = generate_responses(
-        items, engine, template, args.max_new_tokens, args.output, chunk_size=args.chunk_size
-    )
+    folder = parts_dir(args.output)
+    had_parts = folder.exists()
+    try:
+        stats = generate_responses(
+            items, engine, template, args.max_new_tokens, args.output, chunk_size=args.chunk_size
+        )
+    except DartError:
+        # refused before any chunk finished (a prompt over the model's context): leave no
+        # parts folder behind; finished chunks of this or an earlier run stay for a rerun
+        if not had_parts and folder.exists() and not any(folder.glob("part-*.parquet")):
+            shutil.rmtree(folder)
+        raise
     local = [args.model] if Path(args.model).exists() else []
     write_record(
         args.output,
@@ -137,7 +207,7 @@ def score(args: argparse.Namespace) -> None:
     from dart.grade import GRADER_VERSION
 
     items = read_benchmark(args.benchmark)
-    generations = pl.read_parquet(args.generations)
+    generations = read_table(args.generations, "generations")
     kind = _benchmark_type(items)
     entry = REGISTRY.get(kind or "")
     options = scoring_options(

@@ -57,6 +57,12 @@ def text(value: Any, column: str, where: str) -> str:
         raise DartError(f"{where}: empty {column!r}")
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise DartError(f"{where}: {column!r} must be text, got {type(value).__name__}")
+    try:
+        str(value).encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate (JSON "\ud800")
+        raise DartError(
+            f"{where}: {column!r} is not valid Unicode ({exc.reason} at character {exc.start})"
+        ) from None
     return str(value).strip()
 
 

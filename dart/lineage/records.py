@@ -102,6 +102,39 @@ def hash_path(path: str | os.PathLike) -> str:
     return sha256_file(p)
 
 
+#: The files that hold a model folder's weights.
+WEIGHT_GLOBS = ("*.safetensors", "*.bin")
+
+
+def weights_sha256(folder: str | os.PathLike) -> str | None:
+    """The weights' own hash of a model folder (None when it holds no weight file).
+
+    One weight file: its sha256; several: the sha256 of their sorted ``name\\0sha256``
+    lines. Cards, configs, timing files and sidecars do not count, so bit-identical
+    weights have one hash whatever else the folder holds. Model records (``dart model``,
+    ``dart train``) and evaluation results record this hash; ``dart audit`` compares them.
+    """
+    folder = Path(folder)
+    files = sorted(f for g in WEIGHT_GLOBS for f in folder.glob(g) if f.is_file())
+    if not files:
+        return None
+    if len(files) == 1:
+        return sha256_file(files[0])
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}\0{sha256_file(f)}\n".encode())
+    return h.hexdigest()
+
+
+def recorded_weights_sha256(folder: str | os.PathLike) -> str | None:
+    """A model folder's weight hash as its record holds it, else hashed now (None: no
+    weight files, or not a local folder)."""
+    if not Path(folder).is_dir():
+        return None
+    record = read_record(folder) or {}
+    return (record.get("model") or {}).get("weights_sha256") or weights_sha256(folder)
+
+
 # --------------------------------------------------------------------------- atomic writes
 
 
@@ -130,11 +163,14 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
         if directory and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None and not exc.filename:
+            # a write that failed (a full disk) names no file: name the output it was for
+            raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
         raise
 
 

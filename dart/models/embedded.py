@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dart.errors import DartError
-from dart.lineage.records import atomic_output, hash_path, sha256_file, write_record
+from dart.lineage.records import atomic_output, sha256_file, weights_sha256, write_record
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +104,10 @@ def materialise(source: str, out: str | Path, *, revision: str | None = None) ->
         else:
             _from_hub(source, revision, tmp)
             info.update(model_id=source)
-    weights = sorted(out.glob("*.safetensors")) + sorted(out.glob("*.bin"))
-    if not weights:
+    info["weights_sha256"] = weights_sha256(out)
+    if info["weights_sha256"] is None:
         raise DartError(f"{out}: no weights (*.safetensors or *.bin) in the model folder")
-    info["weights_sha256"] = hash_path(weights[0]) if len(weights) == 1 else _hash_all(weights)
     return info
-
-
-def _hash_all(paths: list[Path]) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
-    return h.hexdigest()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

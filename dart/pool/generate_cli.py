@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan", required=True, help="plan parquet of the round")
-    parser.add_argument("--shard", type=int, help="shard to generate (default: every row)")
+    parser.add_argument(
+        "--shard", type=at_least(0, "--shard"), help="shard to generate (default: every row)"
+    )
     parser.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     parser.add_argument("--engine", default="transformers", help="transformers or vllm")
     parser.add_argument("--model", required=True, help="model folder or hub id")

@@ -21,6 +21,7 @@ import polars as pl
 from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
+from dart.options import at_least
 from dart.pool.planner import Prior, plan_round
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     p.add_argument("--tally", help="cumulative tally of the previous round (absent in round 0)")
     p.add_argument("--recipes", required=True, help="JSON {name: recipe config}, inline or a file")
-    p.add_argument("--round", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--cap", type=int, required=True, help="trial cap per query")
-    p.add_argument("--per-round-max", type=int, required=True, help="trials per query per round")
-    p.add_argument("--shards", type=int, required=True)
-    p.add_argument("--max-rounds", type=int, required=True)
+    p.add_argument("--round", type=at_least(0, "--round"), required=True)
+    p.add_argument("--seed", type=at_least(0, "--seed"), required=True)
+    p.add_argument("--cap", type=at_least(1, "--cap"), required=True, help="trial cap per query")
+    p.add_argument("--per-round-max", type=at_least(1, "--per-round-max"), required=True,
+                   help="trials per query per round")  # fmt: skip
+    p.add_argument("--shards", type=at_least(1, "--shards"), required=True)
+    p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
     for name, default in Prior().as_dict().items():
         p.add_argument(f"--prior-{name}", type=type(default), default=default,
                        help=f"planner setting {name} (default {default})")  # fmt: skip

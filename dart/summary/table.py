@@ -34,6 +34,7 @@ base, dataset, seed, base_source, recipe), so Snakemake sees them change.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -50,7 +51,7 @@ from typing import Any
 import yaml
 
 from dart.errors import DartError
-from dart.lineage.records import SUFFIX, write_record, write_text_atomic
+from dart.lineage.records import SUFFIX, atomic_output, record_path, write_record
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +136,25 @@ def load_result(path: str | Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED if k not in result]
     if missing:
         raise DartError(f"{path}: result lacks key(s) {', '.join(missing)}")
-    if not 0.0 <= float(result["accuracy"]) <= 1.0:
-        raise DartError(f"{path}: key accuracy must be a share in [0, 1], got {result['accuracy']}")
+    check_counts(result, path)
     return result
+
+
+def check_counts(result: Mapping[str, Any], path: str | Path) -> None:
+    """``n`` >= 1 items, ``0 <= n_correct <= n`` and ``accuracy == n_correct / n``: a
+    result that breaks them is refused, naming the key, before anything is written."""
+    n, k, acc = result["n"], result["n_correct"], result["accuracy"]
+    for key, value in (("n", n), ("n_correct", k)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DartError(f"{path}: key {key} must be an integer, got {value!r}")
+    if n < 1:
+        raise DartError(f"{path}: key n must be at least 1 (a result over no items), got {n}")
+    if not 0 <= k <= n:
+        raise DartError(f"{path}: key n_correct must be between 0 and n={n}, got {k}")
+    if isinstance(acc, bool) or not isinstance(acc, (int, float)) or not 0.0 <= acc <= 1.0:
+        raise DartError(f"{path}: key accuracy must be a share in [0, 1], got {acc!r}")
+    if abs(acc - k / n) > 1e-9:
+        raise DartError(f"{path}: key accuracy is {acc} but n_correct/n = {k}/{n} = {k / n:.6g}")
 
 
 def model_info(
@@ -369,22 +386,35 @@ def run(args: argparse.Namespace) -> int:
         [Path(p) for p in args.inputs] if args.inputs is not None else find_results(args.results)
     )
     if not files:
-        log.warning("no result files under %s/eval: the summary is empty", args.results)
+        where = "--inputs" if args.inputs is not None else f"{args.results}/eval/*/*.json"
+        raise DartError(f"{where}: no result files; nothing to summarize")
     models = _json_arg(args.models_json) if args.models_json else None
     ours, types = collect(files, cfg, models)
     cols = columns(types)
     rows = with_paper_rows(ours, types)
-    write_text_atomic(markdown(rows, cols, types), args.output)
-    write_text_atomic(csv_text(rows, cols), args.csv)
-    outputs = [args.output, args.csv]
-    if args.png:
-        outputs.append(plot_summary(rows, cols, args.png))
+    outputs = [args.output, args.csv, *([args.png] if args.png else [])]
+    texts = {args.output: markdown(rows, cols, types), args.csv: csv_text(rows, cols)}
+    # all or nothing: every output is made under a temporary name and they are renamed
+    # into place together; a failure on the way (a bad value, a full disk) leaves none
+    with contextlib.ExitStack() as stack:
+        for path in outputs:
+            tmp = stack.enter_context(atomic_output(path))
+            if path == args.png:
+                plot_summary(rows, cols, tmp)
+            else:
+                tmp.write_text(texts[path])
     params = {"config": args.config, "models_json": models, "benchmarks": {b: types[b] for b in cols},
               "models": {r.model: {"base": r.base, "dataset": r.dataset, "recipe": r.recipe,
                                    "base_source": r.base_source, "seeds": r.seeds} for r in ours},
               "paper_rows": [r.model for r in rows if r.kind == "paper"]}  # fmt: skip
-    for path in outputs:
-        write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))
+    try:
+        for path in outputs:
+            write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))
+    except BaseException:
+        for path in outputs:
+            Path(path).unlink(missing_ok=True)
+            record_path(path).unlink(missing_ok=True)
+        raise
     log.info("summary: %d models x %d benchmarks from %d result files (%d paper rows)",
              len(ours), len(cols), len(files), len(params["paper_rows"]))  # fmt: skip
     return 0

@@ -59,12 +59,22 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise DartError(f"{path}: dataset lacks column(s) {missing} (has {sorted(columns)})")
-    frame = pl.read_parquet(path, columns=list(REQUIRED))
+    for column in REQUIRED:
+        if columns[column] != pl.String:
+            raise DartError(f"{path}: column {column!r} must be text, got {columns[column]}")
+    try:
+        frame = pl.read_parquet(path, columns=list(REQUIRED))
+    except Exception as exc:  # a truncated file can pass the schema read
+        raise DartError(f"{path}: not a readable parquet file ({exc})") from None
     if frame.height == 0:
         raise DartError(f"{path}: dataset is empty (no rows survived the recipe); nothing to train")
-    nulls = frame.filter(pl.col("query").is_null() | pl.col("response").is_null())
+    nulls = frame.with_row_index("row", offset=1).filter(
+        pl.col("query").is_null() | pl.col("response").is_null()
+    )
     if nulls.height:
-        raise DartError(f"{path}: {nulls.height} row(s) with a null query or response")
+        raise DartError(
+            f"{path}: row {nulls['row'][0]}: null query or response ({nulls.height} such row(s))"
+        )
     return list(zip(frame["query"].to_list(), frame["response"].to_list(), strict=True))
 
 
@@ -78,7 +88,13 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str) -> Sample:
 def load_samples(
     path: str | Path, tokenizer: Any, template: Any, max_length: int, overlong: str
 ) -> tuple[list[Sample], dict[str, int]]:
-    """Tokenise every row; truncate or drop the overlong ones. Returns samples and counts."""
+    """Tokenise every row; truncate or drop the overlong ones. Returns samples and counts.
+
+    A prompt that alone fills ``max_length`` leaves no room for its response: with
+    ``overlong: drop`` that row is dropped and counted like any overlong row; with
+    ``truncate`` it is an error naming the row (1-based), since truncating would
+    train on nothing.
+    """
     if tokenizer.eos_token_id is None:
         raise DartError("base model tokenizer has no EOS token; cannot end responses")
     pairs = read_pairs(path)
@@ -87,10 +103,11 @@ def load_samples(
     for index, (query, response) in enumerate(pairs):
         sample = tokenize_pair(tokenizer, template.render(query, tokenizer), response)
         prompt_len = sample.labels.count(IGNORE)  # only prompt tokens are masked
-        if prompt_len >= max_length:
+        if prompt_len >= max_length and overlong != "drop":
             raise DartError(
-                f"{path}: row {index}: prompt is {prompt_len} tokens, max_length={max_length} "
-                "leaves no room for the response; raise the hyperparameter max_length"
+                f"{path}: row {index + 1}: prompt is {prompt_len} tokens, max_length={max_length} "
+                "leaves no room for the response; raise the hyperparameter max_length "
+                "(or set overlong: drop)"
             )
         if len(sample) > max_length:
             if overlong == "drop":

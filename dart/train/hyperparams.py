@@ -12,6 +12,7 @@ reference's ``--n_epochs`` flag was dropped without a word and 3 epochs ran).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
@@ -165,4 +166,6 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
         raise DartError(
             f"train hyperparams: {key} must be {kind.__name__}, got {type(value).__name__} {value!r}"
         )
+    if kind is float and not math.isfinite(value):  # JSON NaN / Infinity
+        raise DartError(f"train hyperparams: {key} must be a finite number, got {value!r}")
     return float(value) if kind is float else value

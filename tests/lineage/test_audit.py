@@ -204,7 +204,7 @@ def test_audit_from_another_checkout_uses_the_recorded_root(small_run, dart_env,
 
 @pytest.mark.slow
 def test_row_leads_to_its_generation_and_verdict(small_run, dart_env):
-    proc = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "0", "--json")
+    proc = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "1", "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     info = json.loads(proc.stdout)
     row = pl.read_parquet(small_run / "results/datasets/uniform.parquet").row(0, named=True)
@@ -216,7 +216,7 @@ def test_row_leads_to_its_generation_and_verdict(small_run, dart_env):
     assert (info["trial"], info["seed"]) == (row["trial"], row["seed"])
     assert info["grader_version"] == versions.grader()
     assert info["template_version"] == versions.template("dart-synth")
-    text = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "0")
+    text = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "1")
     assert "raw response:" in text.stdout and "verdict=correct" in text.stdout
     bad = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "99999")
     assert bad.returncode == 2 and "out of range" in bad.stderr and "Traceback" not in bad.stderr
