@@ -273,7 +273,10 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise DartError(f"{p}: cannot read the config: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise DartError(f"{p}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DartError(f"{p}: not valid YAML: {problem}{where}") from None
     if not isinstance(raw, dict):
         raise DartError(f"{p}: the config must be a mapping of keys")
     return validate(raw, source=str(p))

@@ -26,6 +26,7 @@ from dart.datasets.plots import plot_all
 from dart.datasets.recipes import recipe_from_config
 from dart.decontam.overlap import read_contamination
 from dart.lineage.records import (
+    parquet_schema,
     read_record,
     record_path,
     write_json_atomic,
@@ -91,6 +92,8 @@ def contamination_ngram(paths: list[str]) -> int | None:
 def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_config(args.name, load_json_arg(args.recipe_json, "recipe"))
     queries = read_queries(args.queries)
+    for path in args.verified:
+        parquet_schema(path, "verified shard")
     flagged = read_contamination(args.contamination) if args.contamination else None
     dataset, stats = assemble(args.verified, queries, recipe, cap=args.cap,
                               contamination=flagged, decontaminate=args.decontaminate)  # fmt: skip

@@ -25,6 +25,7 @@ from dart.lineage.records import (
     atomic_output,
     hash_path,
     parts_dir,
+    read_parquet,
     read_record,
     recorded_weights_sha256,
     write_record,
@@ -48,23 +49,10 @@ def json_object(text: str, flag: str) -> dict:
     return value
 
 
-def read_table(path: str | Path, what: str) -> pl.DataFrame:
-    """A parquet file; a missing, truncated or unreadable one is a DartError naming it."""
-    if not Path(path).is_file():
-        raise DartError(
-            f"{path}: no such {what} file" + (" (a folder)" if Path(path).is_dir() else "")
-        )
-    try:
-        return pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DartError(f"{path}: not a readable {what} parquet file ({reason})") from None
-
-
 def read_benchmark(path: str | Path) -> pl.DataFrame:
     """The item table written by ``dart benchmark``; DartError naming what is wrong. An
     empty table is an error: an accuracy over no items means nothing."""
-    frame = read_table(path, "benchmark")
+    frame = read_parquet(path, "benchmark")
     missing = [c for c in SCHEMA if c not in frame.columns]
     if missing:
         raise DartError(f"{path}: not a benchmark item table (missing {missing})")
@@ -207,7 +195,7 @@ def score(args: argparse.Namespace) -> None:
     from dart.grade import GRADER_VERSION
 
     items = read_benchmark(args.benchmark)
-    generations = read_table(args.generations, "generations")
+    generations = read_parquet(args.generations, "generations")
     kind = _benchmark_type(items)
     entry = REGISTRY.get(kind or "")
     options = scoring_options(

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import dart
+from dart.errors import DartError
 
 SCHEMA = "dart.provenance/1"
 SUFFIX = ".prov.json"
@@ -195,6 +196,44 @@ def write_parquet_atomic(frame: Any, path: str | os.PathLike) -> None:
             pq.write_table(frame, tmp, compression="zstd")
 
 
+# --------------------------------------------------------------------------- checked reads
+
+
+def _unreadable(path: str | os.PathLike, what: str, exc: BaseException) -> DartError:
+    text = str(exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return DartError(f"{path}: not a readable {what} parquet file ({reason})")
+
+
+def _must_be_file(path: str | os.PathLike, what: str) -> None:
+    p = Path(path)
+    if not p.is_file():
+        raise DartError(f"{path}: no such {what} file" + (" (a folder)" if p.is_dir() else ""))
+
+
+def parquet_schema(path: str | os.PathLike, what: str) -> dict[str, Any]:
+    """The column types of a parquet file; a missing, truncated or unreadable file is a
+    DartError naming it (``what``: "tally", "verified shard", ...)."""
+    import polars as pl
+
+    _must_be_file(path, what)
+    try:
+        return dict(pl.read_parquet_schema(path))
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(path, what, exc) from None
+
+
+def read_parquet(path: str | os.PathLike, what: str, **kwargs: Any) -> Any:
+    """``polars.read_parquet`` with the errors of :func:`parquet_schema`."""
+    import polars as pl
+
+    _must_be_file(path, what)
+    try:
+        return pl.read_parquet(path, **kwargs)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(path, what, exc) from None
+
+
 # --------------------------------------------------------------------------- resumable parts
 
 
@@ -277,11 +316,18 @@ def workflow_context() -> dict[str, Any]:
 
 
 def read_record(path: str | os.PathLike) -> dict[str, Any] | None:
-    """The sidecar record of ``path``, or None when it has none."""
+    """The sidecar record of ``path``, or None when it has none; a truncated or garbled
+    sidecar is a DartError naming it."""
     rp = record_path(path)
     if not rp.exists():
         return None
-    return json.loads(rp.read_text())
+    try:
+        record = json.loads(rp.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DartError(f"{rp}: not a readable provenance record ({exc})") from None
+    if not isinstance(record, dict):
+        raise DartError(f"{rp}: not a provenance record (a JSON object)")
+    return record
 
 
 def _input_entry(path: str | os.PathLike) -> dict[str, Any]:

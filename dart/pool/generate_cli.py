@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dart.engines import engine_options, get_engine
     from dart.engines.base import SamplingParams
-    from dart.lineage.records import write_record
+    from dart.lineage.records import parquet_schema, read_parquet, write_record
     from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
     from dart.prompts import get_template
 
@@ -74,8 +74,11 @@ def run(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise DartError(f"--sampling-json is not valid JSON: {exc}") from exc
     template = get_template(args.template)
+    parquet_schema(args.plan, "plan")
     plan = load_plan_shard(args.plan, args.shard)
-    queries = pl.concat([pl.read_parquet(q).select("query_id", "query") for q in args.queries])
+    queries = pl.concat(
+        [read_parquet(q, "queries").select("query_id", "query") for q in args.queries]
+    )
     engine = get_engine(args.engine, args.model, **engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(

@@ -20,7 +20,12 @@ import polars as pl
 
 from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
-from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
+from dart.lineage.records import (
+    read_parquet,
+    write_json_atomic,
+    write_parquet_atomic,
+    write_record,
+)
 from dart.options import at_least
 from dart.pool.planner import Prior, plan_round
 
@@ -53,7 +58,8 @@ def load_json_arg(value: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DartError(f"{what}: invalid JSON ({exc})") from exc
+        where = what if text is value else f"{value}: {what}"
+        raise DartError(f"{where}: invalid JSON ({exc})") from exc
 
 
 def load_recipes(value: str) -> list[Recipe]:
@@ -83,7 +89,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     queries = read_queries(args.queries)
-    tally = pl.read_parquet(args.tally) if args.tally else None
+    tally = read_parquet(args.tally, "tally") if args.tally else None
     recipes = load_recipes(args.recipes)
     prior = Prior(**{k: getattr(args, f"prior_{k}") for k in Prior().as_dict()})
     plan, summary = plan_round(

@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-import polars as pl
-
-from dart.lineage.records import write_parquet_atomic, write_record
+from dart.lineage.records import (
+    parquet_schema,
+    read_parquet,
+    write_parquet_atomic,
+    write_record,
+)
 from dart.pool.plan_cli import read_queries
 from dart.pool.tally import empty_tally, read_verified, update_tally
 
@@ -27,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    previous = pl.read_parquet(args.previous) if args.previous else None
+    previous = read_parquet(args.previous, "tally") if args.previous else None
+    for path in args.verified:
+        parquet_schema(path, "verified shard")
     queries = read_queries(args.queries) if args.queries else None
     rows = read_verified(args.verified)
     tally = (

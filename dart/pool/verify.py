@@ -20,7 +20,7 @@ import polars as pl
 
 from dart.errors import DartError
 from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION, grade_rows
-from dart.lineage.records import read_record, write_parquet_atomic, write_record
+from dart.lineage.records import read_parquet, read_record, write_parquet_atomic, write_record
 from dart.options import above, at_least
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     queries = None
     if args.queries:
         queries = pl.concat(
-            [pl.read_parquet(p, columns=["query_id", "query"]) for p in args.queries]
+            [read_parquet(p, "queries", columns=["query_id", "query"]) for p in args.queries]
         )
         queries = queries.unique("query_id", keep="first", maintain_order=True)
     generated = with_engine_seconds(generated, source)
