@@ -264,3 +264,63 @@ def test_records_name_versions_by_step(tmp_path, monkeypatch):
     node, problem = audit("out.txt", ask_snakemake=False)
     assert problem is not None and problem.status == "stale"
     assert node.stale == [f"code version grader 2 -> {versions.grader()}"]
+
+
+# --------------------------------------------------------------------------- weights hash
+
+
+def test_weights_hash_ignores_everything_but_the_weights(tmp_path):
+    from dart.lineage.records import hash_path, weights_sha256
+
+    for name, extra in (("a", "{}"), ("b", '{"train_seconds": 3.2}')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.safetensors").write_bytes(b"same weights")
+        (tmp_path / name / "timing.json").write_text(extra)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert weights_sha256(a) == weights_sha256(b) and hash_path(a) != hash_path(b)
+    (b / "model-00002.safetensors").write_bytes(b"more")
+    assert weights_sha256(b) != weights_sha256(a)
+    assert weights_sha256(tmp_path) is None
+
+
+def test_evaluation_records_the_models_own_weights_hash_and_audit_checks_it(
+    tmp_path, monkeypatch, capsys
+):
+    """Issue 14 item 6: the result's ``weights_sha256`` hashed the whole model folder
+    (timing files included), never equal to the model record's weights hash."""
+    from dart import cli
+    from dart.engines.tiny import build_tiny_model
+    from dart.lineage.records import read_record, sha256_file
+
+    monkeypatch.chdir(tmp_path)
+    build_tiny_model(tmp_path / "tiny", seed=0)
+    steps = [
+        ["model", "tiny", "-o", "m"],
+        ["benchmark", "generated", "1007", "--n", "2", "-o", "b.parquet"],
+        ["evaluate", "generate", "--benchmark", "b.parquet", "--model", "m", "--template",
+         "alpaca", "--max-new-tokens", "4", "--threads", "1", "-o", "m.gen.parquet"],
+        ["evaluate", "score", "--generations", "m.gen.parquet", "--benchmark", "b.parquet",
+         "--benchmark-name", "b", "--model-name", "m", "--workers", "1", "-o", "m.json",
+         "--items", "m.items.jsonl"],
+    ]  # fmt: skip
+    for argv in steps:
+        assert cli.main(argv) == 0, argv
+    own = sha256_file(tmp_path / "m" / "model.safetensors")
+    model = read_record(tmp_path / "m")
+    assert model["model"]["weights_sha256"] == own != model["sha256"]
+    assert read_record(tmp_path / "m.gen.parquet")["model"]["weights_sha256"] == own
+    assert json.loads((tmp_path / "m.json").read_text())["weights_sha256"] == own
+    capsys.readouterr()
+    assert cli.main(["audit", "m.json", "--no-snakemake"]) == 0, capsys.readouterr().out
+    # a generation record that names another hash (the folder's, as before) is caught
+    gen_record = tmp_path / "m.gen.parquet.prov.json"
+    doc = json.loads(gen_record.read_text())
+    doc["model"]["weights_sha256"] = model["sha256"]
+    gen_record.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert cli.main(["audit", "m.json", "--no-snakemake"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: m.json: stale: weights_sha256" in out, out
+    assert (
+        "m.gen.parquet  [stale]  sha256:" in out and f"is not m's weights hash {own[:12]}" in out
+    )
