@@ -64,6 +64,21 @@ def above(low: float, flag: str) -> Callable[[str], float]:
     return parse
 
 
+def finite(flag: str) -> Callable[[str], float]:
+    """Any finite number (NaN and infinities refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        return value
+
+    return parse
+
+
 def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
     """``parse``, except that the empty string (what rules pass for a null) means None."""
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
+import glob
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
@@ -144,11 +146,13 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
     """Yield a temporary path beside ``path``; rename it into place on success.
 
     On any exception the temporary file or folder is removed and ``path`` is left
-    as it was (absent, or the previous complete version).
+    as it was (absent, or the previous complete version). A SIGKILL cannot be cleaned up
+    after: its hidden temporary is removed by the next successful write of ``path``.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{final.name}.tmp-"
+    started = time.time()
     if directory:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
     else:
@@ -164,6 +168,7 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
         if directory and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
+        _remove_leftovers(final.parent, prefix, started)
     except BaseException as exc:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -173,6 +178,14 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
             # a write that failed (a full disk) names no file: name the output it was for
             raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
         raise
+
+
+def _remove_leftovers(folder: Path, prefix: str, before: float) -> None:
+    """Temporaries of the same output left by a killed writer (older than this write)."""
+    for old in folder.glob(glob.escape(prefix) + "*"):
+        with contextlib.suppress(OSError):
+            if old.lstat().st_mtime < before:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:

@@ -26,7 +26,7 @@ from dart.lineage.records import (
     write_parquet_atomic,
     write_record,
 )
-from dart.options import at_least
+from dart.options import above, at_least, finite
 from dart.pool.planner import Prior, plan_round
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shards", type=at_least(1, "--shards"), required=True)
     p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
     for name, default in Prior().as_dict().items():
-        p.add_argument(f"--prior-{name}", type=type(default), default=default,
+        flag = f"--prior-{name}"
+        kind = {"alpha": above(0, flag), "beta": above(0, flag), "growth": above(0, flag),
+                "first": at_least(1, flag)}.get(name, finite(flag))  # fmt: skip
+        p.add_argument(flag, type=kind, default=default,
                        help=f"planner setting {name} (default {default})")  # fmt: skip
     p.add_argument("-o", "--output", required=True, help="plan.parquet")
     p.add_argument("--summary", required=True, help="plan.json")
