@@ -370,3 +370,69 @@ def test_config_refuses_duplicate_seeds_and_non_finite_numbers(
         rc, out = _dart(["config", path], capsys, caplog)
         assert rc == 2 and named in out and "Traceback" not in out, (named, out)
         assert len(out.strip().splitlines()) == 1, out
+
+
+def _bounded_leaves(value, node, root, path=()):
+    """(key path, schema node) of every number in a merged config that has a bound."""
+    from dart.config import _resolve
+
+    node = _resolve(node, root)
+    if isinstance(value, dict):
+        props, extra = node.get("properties", {}), node.get("additionalProperties")
+        for key, item in value.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from _bounded_leaves(item, sub, root, (*path, key))
+    elif {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"} & set(node):
+        yield path, node
+
+
+def _set(cfg, path, value):
+    import copy
+
+    out = copy.deepcopy(cfg)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return out
+
+
+def test_every_bounded_config_number_at_and_beyond_its_bound(repo_root):
+    """The sweep over every config block: each bounded number of the merged default
+    config set to its bound (accepted, or refused only as ``exclusive``), one step
+    beyond (refused naming the key), NaN and a word (refused naming the key)."""
+    import yaml
+
+    from dart.config import schema, validate
+    from dart.errors import DartError
+
+    cfg = validate(yaml.safe_load((repo_root / "config.yaml").read_text()))
+    leaves = list(_bounded_leaves(cfg, schema(), schema()))
+    assert len(leaves) >= 40, len(leaves)
+    seen = []
+    for path, node in leaves:
+        key = ".".join(path)
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        step = 1 if "integer" in types else 0.5
+        cases = [("nan", float("nan"), True), ("word", "lots", True)]
+        if "minimum" in node:
+            cases += [("at min", node["minimum"], False), ("below", node["minimum"] - step, True)]
+        if "exclusiveMinimum" in node:
+            cases.append(("at exclusive min", node["exclusiveMinimum"], True))
+        if "maximum" in node:
+            cases += [("at max", node["maximum"], False), ("above", node["maximum"] + step, True)]
+        if "exclusiveMaximum" in node:
+            cases.append(("at exclusive max", node["exclusiveMaximum"], True))
+        for what, value, refused in cases:
+            try:
+                validate(_set(cfg, path, value), source="c.yaml")
+                error = None
+            except DartError as exc:
+                error = str(exc)
+            if refused:
+                assert error and f"key {key}" in error, (key, what, value, error)
+            else:  # the bound itself is allowed (another key's cross-check may still object)
+                assert error is None or f"key {key}:" not in error, (key, what, value, error)
+            seen.append((key, what))
+    assert len(seen) >= 3 * len(leaves)

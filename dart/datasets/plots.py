@@ -70,15 +70,22 @@ def plot_fail_rate_hist(stats: Mapping[str, Mapping[str, Any]], path: str | os.P
     return _save(fig, plt, path)
 
 
-def _save(fig, plt, path: str | os.PathLike) -> Path:
+def _save(fig, plt, path: str | os.PathLike, atomic: bool = True) -> Path:
     fig.tight_layout()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    try:
+        if atomic:
+            with atomic_output(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=110)
+        else:  # the caller's own temporary (written with others, all or nothing)
+            fig.savefig(path, format="png", dpi=110)
+    finally:
+        plt.close(fig)
     return Path(path)
 
 
-def plot_summary(rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLike) -> Path:
+def plot_summary(
+    rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLike, *, atomic: bool = True
+) -> Path:
     """Accuracy per benchmark, one bar group per model (rows of dart.summary.table).
 
     Error bars: the 95% Wilson interval over the items of all the model's seeds pooled;
@@ -111,7 +118,7 @@ def plot_summary(rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLi
     ax.grid(axis="y", alpha=0.3)
     if cols:
         ax.legend(fontsize="small", ncols=min(len(cols), 4))
-    return _save(fig, plt, path)
+    return _save(fig, plt, path, atomic)
 
 
 def plot_all(stats: Mapping[str, Mapping[str, Any]], outdir: str | os.PathLike) -> list[Path]:

@@ -400,7 +400,7 @@ def run(args: argparse.Namespace) -> int:
         for path in outputs:
             tmp = stack.enter_context(atomic_output(path))
             if path == args.png:
-                plot_summary(rows, cols, tmp)
+                plot_summary(rows, cols, tmp, atomic=False)
             else:
                 tmp.write_text(texts[path])
     params = {"config": args.config, "models_json": models, "benchmarks": {b: types[b] for b in cols},
