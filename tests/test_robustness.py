@@ -436,3 +436,28 @@ def test_every_bounded_config_number_at_and_beyond_its_bound(repo_root):
                 assert error is None or f"key {key}:" not in error, (key, what, value, error)
             seen.append((key, what))
     assert len(seen) >= 3 * len(leaves)
+
+
+def test_full_disk_under_a_library_writer_names_the_file(tmp_path, monkeypatch, capsys, caplog):
+    """Issue 14 item 7: a full disk while polars (or safetensors, torch) writes raised the
+    library's own error with no file named; now one line naming the output, exit 1."""
+    import polars as pl
+
+    from dart.lineage.records import os_error_for
+
+    def full(self, *args, **kwargs):
+        raise pl.exceptions.ComputeError(
+            "parquet: File out of specification: underlying IO error: No space left on device "
+            "(os error 28)"
+        )
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    rc, out = _dart(["queries", "7", "--format", "generated", "--n", "20", "-o", "q/q.parquet"],
+                    capsys, caplog)  # fmt: skip
+    assert rc == 1 and "dart queries: q/q.parquet: No space left on device" in out, out
+    assert "Traceback" not in out and list((tmp_path / "q").iterdir()) == []
+    named = os_error_for(RuntimeError("I/O error: No space left on device (os error 28)"), "m")
+    assert (named.errno, named.filename) == (errno.ENOSPC, "m")
+    assert os_error_for(OSError(errno.ENOSPC, "No space left on device"), "m").filename == "m"
+    assert os_error_for(ValueError("bad value"), "m") is None

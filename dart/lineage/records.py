@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -174,10 +175,26 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno is not None and not exc.filename:
-            # a write that failed (a full disk) names no file: name the output it was for
-            raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
+        if isinstance(exc, Exception):
+            named = os_error_for(exc, final)
+            if named is not None:
+                raise named from exc
         raise
+
+
+def os_error_for(exc: BaseException, path: str | os.PathLike) -> OSError | None:
+    """An OSError naming ``path`` for a write error that names no file: a bare OSError
+    (``write()`` on a full disk), or a library's own error around one (polars, pyarrow,
+    safetensors: "... (os error 28)"). None when ``exc`` is no such error."""
+    if isinstance(exc, OSError):
+        if exc.errno is None or exc.filename:
+            return None
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))
+    found = re.search(r"os error (\d+)|\[Errno (\d+)\]", str(exc))
+    if found is None:
+        return None
+    number = int(found.group(1) or found.group(2))
+    return OSError(number, os.strerror(number), str(path))
 
 
 def _remove_leftovers(folder: Path, prefix: str, before: float) -> None:

@@ -13,6 +13,7 @@ trains on CPU in this process. See :mod:`dart.train.finetune` for checkpoints an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
@@ -182,8 +183,11 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
     had_work = work.exists()
     resume = ft.prepare_work(work, fingerprint, targs.process_index == 0)
     try:
-        trainer = ft.build_trainer(model, rows, hp, plan, runtime, targs, tokenizer.pad_token_id)
-        result = ft.run_training(trainer, plan, resume)
+        with writing_into(work):
+            trainer = ft.build_trainer(
+                model, rows, hp, plan, runtime, targs, tokenizer.pad_token_id
+            )
+            result = ft.run_training(trainer, plan, resume)
     except DartError:
         # refused before the first checkpoint: leave no work folder behind
         if not had_work and not ft.complete_checkpoints(work) and targs.process_index == 0:
@@ -192,7 +196,8 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
             shutil.rmtree(work, ignore_errors=True)
         raise
     final = work / "final"
-    ft.save_final(trainer, tokenizer, final)
+    with writing_into(final):
+        ft.save_final(trainer, tokenizer, final)
     if not trainer.is_world_process_zero():
         return
     training = {
@@ -200,7 +205,24 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
         "hyperparams": hp.to_dict(), "seed": args.seed, "plan": asdict(plan), "runtime": runtime,
         "result": result,
     }  # fmt: skip
-    finish(training, trainer.state.log_history, final, work, args.output, began)
+    with writing_into(final):
+        finish(training, trainer.state.log_history, final, work, args.output, began)
+
+
+@contextlib.contextmanager
+def writing_into(folder: Path):
+    """A write error that names no file (a full disk under a checkpoint or the final
+    weights: torch, safetensors and transformers each raise their own kind) becomes an
+    OSError naming ``folder``: one line, checkpoints kept for a rerun."""
+    try:
+        yield
+    except DartError:
+        raise
+    except Exception as exc:
+        named = provenance.os_error_for(exc, folder)
+        if named is None:
+            raise
+        raise named from exc
 
 
 def finish(training: dict[str, Any], history, final: Path, work: Path, output: Path, began: float):
