@@ -321,6 +321,4 @@ def test_evaluation_records_the_models_own_weights_hash_and_audit_checks_it(
     assert cli.main(["audit", "m.json", "--no-snakemake"]) == 1
     out = capsys.readouterr().out
     assert "FAILED: m.json: stale: weights_sha256" in out, out
-    assert (
-        "m.gen.parquet  [stale]  sha256:" in out and f"is not m's weights hash {own[:12]}" in out
-    )
+    assert "m.gen.parquet  [stale]  sha256:" in out and f"is not m's weights hash {own[:12]}" in out
