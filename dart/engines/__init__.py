@@ -25,6 +25,7 @@ __all__ = [
     "SamplingParams",
     "engine_options",
     "get_engine",
+    "open_engine",
 ]
 
 #: engine name -> (module, class). Modules are imported only when their engine is chosen.
@@ -41,6 +42,42 @@ def get_engine(name: str, model: str, **options: Any) -> Engine:
     module_name, class_name = ENGINES[name]
     module = importlib.import_module(module_name)
     return getattr(module, class_name)(model, **options)
+
+
+def open_engine(name: str, model: str, options: dict[str, Any]) -> Engine:
+    """:func:`get_engine` for a verb: a missing or broken model folder (no tokenizer,
+    truncated weights) or an option the engine does not take is a DartError naming the
+    folder or option, one line instead of a library's traceback."""
+    import inspect
+    from pathlib import Path
+
+    folder = Path(model)
+    local = folder.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1
+    if local and not folder.is_dir():
+        what = "not a model folder (a file)" if folder.exists() else "no such model folder"
+        raise DartError(f"{model}: {what}")
+    if local and not (folder / "config.json").is_file():
+        raise DartError(f"{model}: not a model folder (no config.json)")
+    if name in ENGINES:
+        module_name, class_name = ENGINES[name]
+        cls = getattr(importlib.import_module(module_name), class_name)
+        takes = inspect.signature(cls).parameters
+        unknown = sorted(set(options) - set(takes))
+        if unknown and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
+            allowed = ", ".join(sorted(k for k in takes if k != "model"))
+            raise DartError(
+                f"--engine-options-json: engine {name} takes no option(s) {unknown} "
+                f"(it takes: {allowed})"
+            )
+    try:
+        return get_engine(name, model, **options)
+    except (DartError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # transformers, safetensors, vllm: many kinds on a bad folder
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DartError(
+            f"{model}: cannot load the model ({type(exc).__name__}: {reason})"
+        ) from None
 
 
 def engine_options(args: Any) -> dict[str, Any]:

@@ -62,41 +62,10 @@ def read_benchmark(path: str | Path) -> pl.DataFrame:
 
 
 def load_engine(args: argparse.Namespace):
-    """The engine for ``--model``, or a DartError naming the model folder and what is wrong
-    (missing folder, no tokenizer, truncated weights, an option the engine does not take)."""
-    import inspect
+    """The engine for ``--model`` (:func:`dart.engines.open_engine`: errors name the folder)."""
+    from dart.engines import open_engine
 
-    from dart.engines import ENGINES, get_engine
-
-    model = Path(args.model)
-    local = model.exists() or args.model.startswith((".", "/", "~")) or args.model.count("/") > 1
-    if local and not model.is_dir():
-        what = "not a model folder (a file)" if model.exists() else "no such model folder"
-        raise DartError(f"{args.model}: {what}")
-    if local and not (model / "config.json").is_file():
-        raise DartError(f"{args.model}: not a model folder (no config.json)")
-    options = engine_options(args)
-    if args.engine in ENGINES:
-        import importlib
-
-        module, name = ENGINES[args.engine]
-        takes = inspect.signature(getattr(importlib.import_module(module), name)).parameters
-        unknown = sorted(set(options) - set(takes))
-        if unknown and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
-            allowed = sorted(k for k in takes if k != "model")
-            raise DartError(
-                f"--engine-options-json: engine {args.engine} takes no option(s) {unknown} "
-                f"(it takes: {', '.join(allowed)})"
-            )
-    try:
-        return get_engine(args.engine, args.model, **options)
-    except (DartError, KeyboardInterrupt, MemoryError):
-        raise
-    except Exception as exc:  # transformers/safetensors raise many kinds on a broken folder
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise DartError(
-            f"{args.model}: cannot load the model ({type(exc).__name__}: {reason})"
-        ) from None
+    return open_engine(args.engine, args.model, engine_options(args))
 
 
 def _benchmark_type(items: pl.DataFrame) -> str | None:

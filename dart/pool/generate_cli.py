@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.engines import engine_options, get_engine
+    from dart.engines import engine_options, open_engine
     from dart.engines.base import SamplingParams
     from dart.lineage.records import parquet_schema, read_parquet, write_record
     from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     queries = pl.concat(
         [read_parquet(q, "queries").select("query_id", "query") for q in args.queries]
     )
-    engine = get_engine(args.engine, args.model, **engine_options(args))
+    engine = open_engine(args.engine, args.model, engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(
         plan, queries, engine, template, sampling, args.output, chunk_size=args.chunk_size
