@@ -163,6 +163,13 @@ def _short_verbs(root: Path) -> list[tuple[list[str], str]]:
         result.parent.mkdir(parents=True)
         result.write_text(json.dumps({"benchmark": "gen", "model": model, "n": 10,
                                       "n_correct": n_correct, "accuracy": n_correct / 10}))  # fmt: skip
+    items = pl.read_parquet(bench)
+    generations = root / "b.gen.parquet"
+    items.select(
+        "item_id",
+        response=pl.concat_str(pl.lit("The answer is \\boxed{"), "gold", pl.lit("}.")),
+        finish_reason=pl.lit("stop"),
+    ).write_parquet(generations)
     plans = [str(p.parent / "plan.json") for p in rounds]
     r1 = [v for v in verified if "/round1/" in v]
     return [
@@ -185,6 +192,9 @@ def _short_verbs(root: Path) -> list[tuple[list[str], str]]:
          "out/pool.json"),
         (["summarize", "--results", str(root), "-o", "out/s.md", "--csv", "out/s.csv",
           "--png", "out/s.png"], "out/s.csv"),
+        (["evaluate", "score", "--generations", str(generations), "--benchmark", str(bench),
+          "--benchmark-name", "gen", "--model-name", "m", "--workers", "1", "-o", "out/r.json",
+          "--items", "out/r.items.jsonl"], "out/r.items.jsonl"),
     ]  # fmt: skip
 
 
