@@ -25,8 +25,8 @@ from dart.datasets.card import dataset_card
 from dart.datasets.plots import plot_all
 from dart.datasets.recipes import recipe_from_config
 from dart.decontam.overlap import read_contamination
+from dart.inputs import load_json_arg, table_columns
 from dart.lineage.records import (
-    parquet_schema,
     read_record,
     record_path,
     write_json_atomic,
@@ -35,7 +35,7 @@ from dart.lineage.records import (
     write_text_atomic,
 )
 from dart.options import at_least
-from dart.pool.plan_cli import load_json_arg, read_queries
+from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_config(args.name, load_json_arg(args.recipe_json, "recipe"))
     queries = read_queries(args.queries)
     for path in args.verified:
-        parquet_schema(path, "verified shard")
+        table_columns(path, "verified shard")
     flagged = read_contamination(args.contamination) if args.contamination else None
     dataset, stats = assemble(args.verified, queries, recipe, cap=args.cap,
                               contamination=flagged, decontaminate=args.decontaminate)  # fmt: skip

@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from dart.evaluate.signals import Interrupted, stop_on_signals
-from dart.options import above, at_least
+from dart.evaluate import commands
+from dart.grade.options import add_grader_options
+from dart.options import at_least
+from dart.signals import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +61,7 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--options-json", default="{}", help='scoring options, e.g. {"tolerance": "relative-4pct"}'
     )
-    parser.add_argument(
-        "--workers", type=at_least(1, "--workers"), help="grader processes (default: all cores)"
-    )
-    parser.add_argument(
-        "--timeout", type=above(0, "--timeout"), default=5.0, help="seconds per item"
-    )
-    parser.add_argument(
-        "--memory-mb", type=at_least(64, "--memory-mb"), default=2048,
-        help="memory per grader process",
-    )  # fmt: skip
+    add_grader_options(parser)
     parser.add_argument("-o", "--output", required=True, help="result JSON")
     parser.add_argument("--items", required=True, help="per-item JSONL")
 
@@ -80,13 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.evaluate import commands
-
     step = commands.generate if args.step == "generate" else commands.score
     try:
-        with stop_on_signals():
-            step(args)
-    except Interrupted as stop:
+        step(args)
+    except Interrupted as stop:  # `dart` turns SIGTERM/SIGINT into this (dart.signals)
         kept = " (finished chunks kept for a rerun)" if args.step == "generate" else ""
         log.error("evaluate %s: %s; no output written%s", args.step, stop, kept)
         return stop.exit_code

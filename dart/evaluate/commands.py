@@ -17,15 +17,20 @@ from typing import Any
 
 import polars as pl
 
-from dart.engines import engine_options
+from dart.engines import engine_options, open_engine
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
+from dart.evaluate.generation import generate_responses, resolve_template
 from dart.evaluate.items import SCHEMA
+from dart.evaluate.results import metrics
+from dart.evaluate.scoring import score_rows, scoring_options
+from dart.grade import GRADER_VERSION
+from dart.grade.options import grader_options
+from dart.inputs import read_table
 from dart.lineage.records import (
     atomic_output,
     hash_path,
     parts_dir,
-    read_parquet,
     read_record,
     recorded_weights_sha256,
     write_record,
@@ -52,10 +57,7 @@ def json_object(text: str, flag: str) -> dict:
 def read_benchmark(path: str | Path) -> pl.DataFrame:
     """The item table written by ``dart benchmark``; DartError naming what is wrong. An
     empty table is an error: an accuracy over no items means nothing."""
-    frame = read_parquet(path, "benchmark")
-    missing = [c for c in SCHEMA if c not in frame.columns]
-    if missing:
-        raise DartError(f"{path}: not a benchmark item table (missing {missing})")
+    frame = read_table(path, SCHEMA, "benchmark item table")
     if frame.height == 0:
         raise DartError(f"{path}: the benchmark has no items; nothing to evaluate")
     return frame
@@ -63,8 +65,6 @@ def read_benchmark(path: str | Path) -> pl.DataFrame:
 
 def load_engine(args: argparse.Namespace):
     """The engine for ``--model`` (:func:`dart.engines.open_engine`: errors name the folder)."""
-    from dart.engines import open_engine
-
     return open_engine(args.engine, args.model, engine_options(args))
 
 
@@ -83,8 +83,6 @@ def _weights_hash(described: dict[str, Any], model: str) -> str | None:
 
 
 def generate(args: argparse.Namespace) -> None:
-    from dart.evaluate.generation import generate_responses, resolve_template
-
     items = read_benchmark(args.benchmark)
     kind = _benchmark_type(items)
     template = resolve_template(args.template, kind)
@@ -123,7 +121,7 @@ def generate(args: argparse.Namespace) -> None:
         extra={"timing": {k: v for k, v in stats.items() if k != "sampling"}},
         versions=pick(f"template:{args.template}", f"engine:{args.engine}", "evaluate"),
     )
-    log.info("evaluate: wrote %s (%s items/s)", args.output, stats["items_per_s"])
+    log.info("evaluate: wrote %s (%s items/s)", args.output, stats["rows_per_s"])
 
 
 def _joined(items: pl.DataFrame, generations: pl.DataFrame, gen_path) -> list[dict]:
@@ -159,24 +157,15 @@ def _template(generations: pl.DataFrame) -> dict[str, str | None]:
 
 
 def score(args: argparse.Namespace) -> None:
-    from dart.evaluate.results import metrics
-    from dart.evaluate.scoring import score_rows, scoring_options
-    from dart.grade import GRADER_VERSION
-
     items = read_benchmark(args.benchmark)
-    generations = read_parquet(args.generations, "generations")
+    generations = read_table(args.generations, (), "generations")
     kind = _benchmark_type(items)
     entry = REGISTRY.get(kind or "")
     options = scoring_options(
         dict(entry.options) if entry else {}, json_object(args.options_json, "--options-json")
     )
     rows = _joined(items, generations, args.generations)
-    scored = list(
-        score_rows(
-            rows, options=options, workers=args.workers, timeout=args.timeout,
-            memory_mb=args.memory_mb,
-        )
-    )  # fmt: skip
+    scored = list(score_rows(rows, options=options, **grader_options(args)))
     gen_record = read_record(args.generations) or {}
     result = {
         "benchmark": args.benchmark_name,

@@ -43,6 +43,7 @@ from typing import Any
 
 import dart
 from dart.errors import DartError
+from dart.lineage import versions as code_versions
 
 SCHEMA = "dart.provenance/1"
 SUFFIX = ".prov.json"
@@ -226,44 +227,6 @@ def write_parquet_atomic(frame: Any, path: str | os.PathLike) -> None:
             pq.write_table(frame, tmp, compression="zstd")
 
 
-# --------------------------------------------------------------------------- checked reads
-
-
-def _unreadable(path: str | os.PathLike, what: str, exc: BaseException) -> DartError:
-    text = str(exc).strip()
-    reason = text.splitlines()[0] if text else type(exc).__name__
-    return DartError(f"{path}: not a readable {what} parquet file ({reason})")
-
-
-def _must_be_file(path: str | os.PathLike, what: str) -> None:
-    p = Path(path)
-    if not p.is_file():
-        raise DartError(f"{path}: no such {what} file" + (" (a folder)" if p.is_dir() else ""))
-
-
-def parquet_schema(path: str | os.PathLike, what: str) -> dict[str, Any]:
-    """The column types of a parquet file; a missing, truncated or unreadable file is a
-    DartError naming it (``what``: "tally", "verified shard", ...)."""
-    import polars as pl
-
-    _must_be_file(path, what)
-    try:
-        return dict(pl.read_parquet_schema(path))
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise _unreadable(path, what, exc) from None
-
-
-def read_parquet(path: str | os.PathLike, what: str, **kwargs: Any) -> Any:
-    """``polars.read_parquet`` with the errors of :func:`parquet_schema`."""
-    import polars as pl
-
-    _must_be_file(path, what)
-    try:
-        return pl.read_parquet(path, **kwargs)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise _unreadable(path, what, exc) from None
-
-
 # --------------------------------------------------------------------------- resumable parts
 
 
@@ -389,8 +352,6 @@ def write_record(
     Relative paths are relative to the current directory, the workflow root, which the
     record keeps (``workflow.root``) so that ``dart audit`` resolves them from anywhere.
     """
-    from dart.lineage import versions as code_versions
-
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"cannot record provenance of missing output {p}")

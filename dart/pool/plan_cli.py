@@ -10,56 +10,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
-import polars as pl
 
 from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
-from dart.lineage.records import (
-    read_parquet,
-    write_json_atomic,
-    write_parquet_atomic,
-    write_record,
-)
+from dart.inputs import load_json_arg, read_table
+from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 from dart.options import above, at_least, finite
 from dart.pool.planner import Prior, plan_round
+from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
-
-
-def read_queries(paths: Sequence[str]) -> pl.DataFrame:
-    """Concatenate queries parquet files (order kept); errors name the file."""
-    frames = []
-    for path in paths:
-        try:
-            frame = pl.read_parquet(path)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise DartError(f"{path}: cannot read queries ({exc})") from exc
-        missing = {"query_id", "source", "query", "gold", "level"} - set(frame.columns)
-        if missing:
-            raise DartError(f"{path}: queries lack column(s) {', '.join(sorted(missing))}")
-        frames.append(frame.with_columns(pl.col("level").cast(pl.Int64)))
-    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-
-def load_json_arg(value: str, what: str) -> Any:
-    """A JSON document given inline (starting with ``{`` or ``[``) or as a file path."""
-    text = value if value.lstrip()[:1] in "{[" else None
-    if text is None:
-        try:
-            text = Path(value).read_text()
-        except OSError as exc:
-            raise DartError(f"{value}: cannot read {what} ({exc})") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = what if text is value else f"{value}: {what}"
-        raise DartError(f"{where}: invalid JSON ({exc})") from exc
 
 
 def load_recipes(value: str) -> list[Recipe]:
@@ -92,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     queries = read_queries(args.queries)
-    tally = read_parquet(args.tally, "tally") if args.tally else None
+    tally = read_table(args.tally, (), "tally") if args.tally else None
     recipes = load_recipes(args.recipes)
     prior = Prior(**{k: getattr(args, f"prior_{k}") for k in Prior().as_dict()})
     plan, summary = plan_round(

@@ -10,14 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from dart.lineage.records import (
-    parquet_schema,
-    read_parquet,
-    write_parquet_atomic,
-    write_record,
-)
-from dart.pool.plan_cli import read_queries
+from dart.inputs import read_table, table_columns
+from dart.lineage.records import write_parquet_atomic, write_record
 from dart.pool.tally import empty_tally, read_verified, update_tally
+from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    previous = read_parquet(args.previous, "tally") if args.previous else None
+    previous = read_table(args.previous, (), "tally") if args.previous else None
     for path in args.verified:
-        parquet_schema(path, "verified shard")
+        table_columns(path, "verified shard")
     queries = read_queries(args.queries) if args.queries else None
     rows = read_verified(args.verified)
     tally = (

@@ -16,8 +16,8 @@ import logging
 import polars as pl
 
 from dart.decontam.overlap import counts_by_benchmark, read_contamination
-from dart.lineage.records import read_parquet, write_json_atomic, write_record
-from dart.pool.plan_cli import load_json_arg
+from dart.inputs import load_json_arg, read_table
+from dart.lineage.records import write_json_atomic, write_record
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def contamination_summary(paths: list[str], tally: pl.DataFrame) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     plans = [load_json_arg(str(p), "plan summary") for p in args.plans]
-    tally = read_parquet(args.tally, "tally")
+    tally = read_table(args.tally, (), "tally")
     summary = summarise(plans, tally)
     if args.contamination:
         summary["contamination"] = contamination_summary(args.contamination, tally)
