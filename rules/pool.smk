@@ -1,19 +1,35 @@
 """Stage 2, the sampling pool of each synthesis setup `{synth}`, in rounds.
 
-Reads: data/queries/*.parquet, data/models/{model}/, results/pool/{synth}/recipes.json
-(the recipes of the datasets that use the pool; common.smk keeps it in step with the
-config). Writes, per round r under results/pool/{synth}/round{r}/: plan.parquet and
+Reads: data/queries/*.parquet, data/models/{model}/ and the config's recipes. Writes
+results/pool/{synth}/recipes.json (the recipes of the datasets cut from the pool), per round r under results/pool/{synth}/round{r}/: plan.parquet and
 plan.json (a checkpoint), gen/shard{s}.parquet (every response), verified/shard{s}.parquet
 (every response with its verdict), tally.parquet (cumulative per query); and
 results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
 """
 
 
+rule recipes:
+    """The recipes of every dataset cut from this pool (the planner serves their union)."""
+    output:
+        f"{POOL}/{{synth}}/recipes.json",
+    log:
+        "logs/pool/{synth}/recipes.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        recipes=lambda w: canonical_json(pool_recipes(config, w.synth)),
+    shell:
+        "dart --rule recipes --wildcards synth={wildcards.synth}"
+        " recipes {params.recipes:q} -o {output:q} > {log:q} 2>&1"
+
+
 checkpoint plan:
     """Plan round r from the tally of the rounds before it."""
     input:
-        queries=lambda w: synth_queries(w.synth),
-        tally=previous_tally,
+        queries=lambda w: WF.synth_queries(w.synth),
+        tally=lambda w: WF.previous_tally(w.synth, w.round) or [],
+        # ancient: a changed recipe never re-plans a finished round (a raised target
+        # grows the pool by new rounds, see WF.dataset_recipes_input)
         recipes=ancient(f"{POOL}/{{synth}}/recipes.json"),
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
@@ -28,7 +44,8 @@ checkpoint plan:
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
-        tally=lambda w: f"--tally {previous_tally(w)}" if previous_tally(w) else "",
+        tally=lambda w, input: f"--tally {quoted([input.tally])}" if input.tally else "",
+        planner_version=code_versions.planner(),
     shell:
         "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
         " plan --queries {input.queries:q} {params.tally} --recipes {input.recipes:q}"
@@ -44,7 +61,7 @@ rule generate:
         # Through the checkpoint: while a round is re-planned (e.g. after a re-grade) its
         # shards wait for the new plan, and rerun only if it changed (same checksum: kept).
         plan=lambda w: checkpoints.plan.get(synth=w.synth, round=w.round).output.plan,
-        queries=lambda w: synth_queries(w.synth),
+        queries=lambda w: WF.synth_queries(w.synth),
         model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
     output:
         f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
@@ -58,19 +75,22 @@ rule generate:
     resources:
         mem_mb=6000,
         runtime=240,
-        gpu=lambda w: synth_gpus(w.synth),
+        gpu=lambda w: engine_gpus(
+            config["synth"][w.synth]["engine"],
+            config["synth"][w.synth]["engine_options"],
+        ),
     params:
         engine=lambda w: config["synth"][w.synth]["engine"],
         template=lambda w: config["synth"][w.synth]["template"],
-        sampling=lambda w: json.dumps(
-            config["synth"][w.synth]["sampling"], sort_keys=True
-        ),
-        options=lambda w: json.dumps(
-            config["synth"][w.synth]["engine_options"], sort_keys=True
-        ),
+        sampling=synth_value("sampling"),
+        options=synth_value("engine_options"),
         chunk_size=lambda w: config["synth"][w.synth]["chunk_size"],
-        template_version=lambda w: template_version(w.synth),
-        engine_version=lambda w: engine_version(w.synth),
+        template_version=lambda w: code_versions.template(
+            config["synth"][w.synth]["template"]
+        ),
+        engine_version=lambda w: code_versions.engine(
+            config["synth"][w.synth]["engine"]
+        ),
     shell:
         "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
@@ -84,7 +104,7 @@ rule verify:
     """Grade one generation shard; every row is kept with its verdict."""
     input:
         generated=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
-        queries=lambda w: synth_queries(w.synth),
+        queries=lambda w: WF.synth_queries(w.synth),
     output:
         f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
     log:
@@ -111,7 +131,7 @@ rule verify:
 rule tally:
     """Add a round's verified shards to the cumulative per-query tally."""
     input:
-        unpack(tally_inputs),
+        unpack(lambda w: WF.tally_inputs(w.synth, w.round)),
     output:
         f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
     log:
@@ -119,8 +139,8 @@ rule tally:
     conda:
         "../envs/cpu.yaml"
     params:
-        previous=lambda w: (
-            f"--previous {previous_tally(w)}" if previous_tally(w) else ""
+        previous=lambda w, input: (
+            f"--previous {quoted([input.previous])}" if input.previous else ""
         ),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
@@ -131,13 +151,13 @@ rule tally:
 rule pool:
     """The finished pool: every round until no query needs more or the round limit."""
     input:
-        unpack(pool_inputs),
+        unpack(lambda w: WF.pool_inputs(w.synth)),
     output:
         report(
             f"{POOL}/{{synth}}/pool.json",
             caption="../report/pool.rst",
             category="Pool",
-            labels=pool_report_labels,
+            labels=lambda w: pool_report_labels(config, w.synth),
         ),
     log:
         "logs/pool/{synth}/pool.log",

@@ -20,8 +20,19 @@ from typing import Any
 import yaml
 
 from dart.errors import DartError
+from dart.train.hyperparams import Hyperparams
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.yaml"
+#: Each recipe's own keys in a ``datasets`` entry (the schema fills every recipe's
+#: defaults into every entry; these say which belong to the entry's recipe).
+RECIPE_KEYS = {
+    "vrt": {"trials"},
+    "uniform": {"k"},
+    "prop2diff": {"k_p", "size", "n_probe", "min"},
+    "custom": {"target"},
+}
+#: The keys every recipe has.
+COMMON_RECIPE_KEYS = {"recipe", "levels", "sources"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,14 +100,16 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
         return value
     if isinstance(value, list) and isinstance(node.get("items"), dict):
         return [_coerce(v, node["items"], root) for v in value]
-    if not isinstance(value, str):
-        return value
     types = node.get("type", [])
     types = [types] if isinstance(types, str) else types
+    if not isinstance(value, str):
+        return _canonical_number(value, types)
     text = value.strip()
     if "integer" in types:
         with contextlib.suppress(ValueError):
             return int(text)
+        with contextlib.suppress(ValueError):
+            return _canonical_number(float(text), types)
     if "number" in types:
         with contextlib.suppress(ValueError):
             return float(text)
@@ -104,6 +117,22 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
         return text.lower() == "true"
     if "null" in types and text.lower() in ("null", "none", "~"):
         return None
+    return value
+
+
+def _canonical_number(value: Any, types: list[str]) -> Any:
+    """One spelling per number, so that params compare equal whatever the spelling.
+
+    A number where the schema wants an integer becomes an int when whole (``2.0`` -> 2;
+    a fraction is left for the validator to name); where it wants any number, a float
+    (``5`` and ``5.0`` both 5.0). Booleans and other values are returned as they are.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if "integer" in types and (isinstance(value, int) or value.is_integer()):
+        return int(value)
+    if "number" in types and "integer" not in types:
+        return float(value)
     return value
 
 
@@ -123,6 +152,7 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
     if errors:
         raise DartError(f"{source}: {_message(errors[0])}")
     _fill_defaults(merged, root, root)
+    merged = _coerce(merged, root, root)  # the defaults' numbers in their one spelling too
     errors = list(validator.iter_errors(merged))
     if errors:  # a default that does not fit its own schema is our bug, but say where
         raise DartError(f"{source}: {_message(errors[0])}")
@@ -179,6 +209,18 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
             )
     _missing(list(evaluation.get("templates", {})), known, "eval.templates", "model", source)
     _check_templates(cfg, source)
+    _check_train(cfg, source)
+
+
+def _check_train(cfg: Mapping[str, Any], source: str) -> None:
+    """Each base model's hyperparameters pass the checks a fine-tune would make
+    (e.g. ``global_batch`` divisible by ``micro_batch``), before any job runs."""
+    for name, hparams in cfg.get("train", {}).get("models", {}).items():
+        try:
+            Hyperparams.from_dict(dict(hparams))
+        except DartError as exc:
+            detail = str(exc).removeprefix("train hyperparams: ")
+            raise DartError(f"{source}: key train.models.{name}: {detail}") from None
 
 
 def _check_templates(cfg: Mapping[str, Any], source: str) -> None:

@@ -52,12 +52,13 @@ from typing import Any
 
 import polars as pl
 
+from dart.decontam.version import DECONTAM_VERSION
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 
 log = logging.getLogger(__name__)
 
-VERSION = "decontam-1"
+VERSION = DECONTAM_VERSION
 COLUMNS = {
     "query_id": pl.String, "source": pl.String, "benchmark": pl.String, "item_id": pl.String,
     "match": pl.String, "overlap": pl.Int64, "query_ngrams": pl.Int64,

@@ -11,13 +11,18 @@ flat keys:
 ``engine:transformers``   ``dart.engines.versions.DECODER_VERSION``: our decode loop
 ``engine:vllm``           the vllm pin of ``envs/vllm.yaml`` (else the installed vllm)
                           plus ``VLLM_MAPPING_VERSION``
-``assembly``              ``dart.datasets.assemble.ASSEMBLY_VERSION``: recipes and assembly
+``assembly``              ``dart.datasets.version.ASSEMBLY_VERSION``: recipes and assembly
+``queries``               ``dart.queries.version.QUERIES_VERSION``: query ingestion
+``planner``               ``dart.pool.version.PLANNER_VERSION``: each round's plan
+``decontam``              ``dart.decontam.version.DECONTAM_VERSION``: decontamination
+``benchmark``             ``dart.evaluate.version.BENCHMARK_VERSION``: benchmark tables
 ``train``                 ``TRAIN_VERSION`` of ``dart.train`` (read from its source)
 ``evaluate``              ``EVAL_VERSION`` of ``dart.evaluate`` (read from its source)
 ========================  =============================================================
 
-Importing this module imports nothing heavy; each version is read when asked for, and
-``train``/``evaluate`` are read from the source text (no torch import).
+Importing this module imports nothing heavy; each version is read when asked for, from
+a leaf module of its stage that imports nothing (``train``/``evaluate`` from the source
+text of their packages, whose modules import torch).
 
 For tests only: the environment variable ``DART_VERSION_OVERRIDES`` (a JSON object of
 key -> version, e.g. ``{"grader": "9.9.9"}``) replaces versions in every process that
@@ -112,11 +117,55 @@ def assembly() -> str:
     """The dataset assembly version (recipes' selection and the assembly itself)."""
 
     def compute() -> str:
-        from dart.datasets.assemble import ASSEMBLY_VERSION
+        from dart.datasets.version import ASSEMBLY_VERSION
 
         return ASSEMBLY_VERSION
 
     return _override("assembly", compute)
+
+
+def queries() -> str:
+    """The query ingestion version."""
+
+    def compute() -> str:
+        from dart.queries.version import QUERIES_VERSION
+
+        return QUERIES_VERSION
+
+    return _override("queries", compute)
+
+
+def planner() -> str:
+    """The round planner's version."""
+
+    def compute() -> str:
+        from dart.pool.version import PLANNER_VERSION
+
+        return PLANNER_VERSION
+
+    return _override("planner", compute)
+
+
+def decontam() -> str:
+    """The decontamination version."""
+
+    def compute() -> str:
+        from dart.decontam.version import DECONTAM_VERSION
+
+        return DECONTAM_VERSION
+
+    return _override("decontam", compute)
+
+
+def benchmark() -> str:
+    """The benchmark reader's version."""
+
+    def compute() -> str:
+        from dart.evaluate.version import BENCHMARK_VERSION
+
+        return BENCHMARK_VERSION
+
+    return _override("benchmark", compute)
 
 
 def train() -> str:
@@ -129,7 +178,16 @@ def evaluate() -> str:
     return _override("evaluate", lambda: source_constant("dart.evaluate", "EVAL_VERSION"))
 
 
-SIMPLE = {"grader": grader, "assembly": assembly, "train": train, "evaluate": evaluate}
+SIMPLE = {
+    "grader": grader,
+    "assembly": assembly,
+    "train": train,
+    "evaluate": evaluate,
+    "queries": queries,
+    "planner": planner,
+    "decontam": decontam,
+    "benchmark": benchmark,
+}
 
 
 def lookup(key: str) -> str:
@@ -154,7 +212,7 @@ def current() -> dict[str, str]:
     from dart.prompts import TEMPLATES
 
     keys = ["grader", *(f"template:{t}" for t in TEMPLATES), *(f"engine:{e}" for e in ENGINES)]
-    return pick(*keys, "assembly", "train", "evaluate")
+    return pick(*keys, *(k for k in SIMPLE if k != "grader"))
 
 
 # --------------------------------------------------------------------------- records
@@ -172,7 +230,15 @@ def keys_for_step(step: str, params: Mapping[str, Any] | None = None) -> list[st
         name = tpl.get("name") if isinstance(tpl, Mapping) else tpl
         keys = [f"template:{name}"] if name else []
         return keys + ([f"engine:{params['engine']}"] if params.get("engine") else [])
-    return {"verify": ["grader"], "assemble": ["assembly"], "train": ["train"]}.get(step, [])
+    return {
+        "verify": ["grader"],
+        "assemble": ["assembly"],
+        "train": ["train"],
+        "queries": ["queries"],
+        "plan": ["planner"],
+        "decontam": ["decontam"],
+        "benchmark": ["benchmark"],
+    }.get(step, [])
 
 
 def compare(recorded: Mapping[str, str]) -> list[tuple[str, str, str]]:
