@@ -8,7 +8,8 @@ outside and are passed in, so that pytest reaches every branch without Snakemake
   Snakemake it asks the ``plan`` checkpoint (and raises Snakemake's incomplete-checkpoint
   signal for a round not planned yet); in tests it reads files.
 - ``needs_more(synth, tally_path)``: whether the current recipes need more trials than
-  the tally holds (``dart.pool.planner.needs_more`` reads the tables).
+  the tally holds (``dart.pool.planner.needs_more`` reads the tables). A raised target
+  grows a finished pool by new rounds (:meth:`Workflow.growth_inputs`).
 
 Nothing here writes a file. Reads are cached by the file's (path, mtime, size), so the
 many input functions that ask the same question during one DAG build read each plan
@@ -283,7 +284,8 @@ class Workflow:
             rounds.append(r)
             if self.plan(synth, r)["trials"] > 0:
                 continue
-            if r < max_rounds and self.needs_more(synth, self.previous_tally(synth, r)):
+            # only if the next round may sample (the one at max_rounds never does)
+            if r + 1 < max_rounds and self.needs_more(synth, self.previous_tally(synth, r)):
                 continue
             break
         return rounds
@@ -321,42 +323,68 @@ class Workflow:
         return shards
 
     def dataset_inputs(self, dataset: str) -> dict[str, Any]:
+        """A dataset's queries, its pool's summary and every verified shard of the pool.
+
+        While the pool grows for raised targets (:meth:`growth_inputs`), the rounds as far
+        as their plans exist, and the next round's plan as a plain input.
+        """
         synth = self.cfg["datasets"][dataset]["synth"]
-        return {
-            "queries": self.synth_queries(synth),
-            "pool": f"{self.pool}/{synth}/pool.json",
-            "verified": self.dataset_verified(dataset),
-        }
+        inputs = {"queries": self.synth_queries(synth), "pool": f"{self.pool}/{synth}/pool.json"}
+        growing = self.growth_inputs(synth)
+        if growing is not None:
+            return {**inputs, **growing}
+        return {**inputs, "verified": self.dataset_verified(dataset)}
 
     def pool_must_grow(self, synth: str) -> bool:
         """Do the current recipes need more trials than this finished pool holds?
 
-        Read from the files of the last run (its ``pool.json`` and the tally of its last
-        full round), never through the checkpoints: a job whose inputs wait behind a
-        checkpoint is not checked for changed params, so the datasets must see the
-        growth through an input that does not (the pool's ``recipes.json``).
+        Read from the files of the last finished run (its ``pool.json`` and the tally of
+        its last full round); False while no pool is finished, or when the next round is
+        the one at ``max_rounds`` (which never samples): the datasets then rebuild from
+        the pool as it is.
         """
         summary = read_json_cached(f"{self.pool}/{synth}/pool.json")
         rounds = summary.get("rounds") or []
         full = [r["round"] for r in rounds if r.get("trials")]
         if not full or not pool_recipes(self.cfg, synth):
             return False
-        if rounds[-1]["round"] >= self.cfg["synth"][synth]["max_rounds"]:
-            return False
+        if rounds[-1]["round"] + 1 >= self.cfg["synth"][synth]["max_rounds"]:
+            return False  # the next round would be the last, which never samples
         tally = self.tally_file(synth, full[-1])
         if not Path(tally).exists():
             return False  # a deleted tally is rebuilt by the DAG
         return self.needs_more(synth, tally)
 
-    def dataset_recipes_input(self, dataset: str) -> tuple[str, bool]:
-        """The pool's recipes.json for a dataset, and whether it counts as changed input.
+    def growth_inputs(self, synth: str) -> dict[str, list[str]] | None:
+        """The inputs that make a dataset see its pool grow; None when it does not grow.
 
-        Ancient (a rewrite does not rerun the dataset, its own params decide) unless the
-        pool must grow: then the rewrite of recipes.json reruns the dataset, and with it
-        the new rounds' plans it waits for.
+        A job whose inputs wait behind a checkpoint is not checked for changed params or
+        inputs, so a finished dataset whose pool must grow would wait for the new round's
+        plan checkpoint and never be scheduled ("Nothing to be done"). While the pool
+        grows, the rounds are read from the plan files on disk instead, and the first
+        plan not there yet is a plain input: the dataset, whose recipe or inputs changed,
+        is scheduled, and with it that plan and the rounds after it. Once every plan is
+        on disk, None: the normal walk through the checkpoints.
         """
-        synth = self.cfg["datasets"][dataset]["synth"]
-        return self.recipes_file(synth), not self.pool_must_grow(synth)
+        if not self.pool_must_grow(synth):
+            return None
+        max_rounds = self.cfg["synth"][synth]["max_rounds"]
+        plans: list[str] = []
+        verified: list[str] = []
+        for r in range(max_rounds + 1):
+            path = f"{self.round_dir(synth, r)}/plan.json"
+            plans.append(path)
+            if not Path(path).exists():
+                return {"plans": plans, "verified": verified}
+            if read_json_cached(path).get("trials", 0) > 0:
+                verified += self.verified_shards(synth, r)
+                continue
+            previous = self.previous_tally(synth, r)
+            reopened = r + 1 < max_rounds and previous and Path(previous).exists()
+            if reopened and self.needs_more(synth, previous):
+                continue
+            return None
+        return None
 
 
 # --------------------------------------------------------------------------- report labels

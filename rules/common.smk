@@ -8,7 +8,9 @@ import shlex
 
 from dart.config import eval_template, write_merged
 from dart.lineage import versions as code_versions
+from dart.datasets.recipes import recipes_from_config as check_recipes
 from dart.pool.planner import needs_more
+from dart.pool.recipes_cli import sync_recipes
 from dart.workflow import Workflow, canonical_json, column_args, engine_gpus, one_of
 from dart.workflow import pool_recipes, quoted, read_json_cached, recipe_config
 from dart.workflow import dataset_report_labels, pool_report_labels, root_relative
@@ -54,24 +56,32 @@ def engine_env(synth):
     return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"
 
 
-def dataset_recipes(wildcards):
-    """The pool's recipes.json; a changed input only when the pool must grow for it."""
-    path, old = WF.dataset_recipes_input(wildcards.dataset)
-    return ancient(path) if old else path
+def input_param(name):
+    """A params function: the job's own input `name`, shell-quoted (a placeholder while a
+    round's plan is pending). Taken from the job's input, not recomputed: a tally
+    rewritten during the run (a re-grade) must not change it between DAG and shell."""
+
+    def param(wildcards, input):
+        files = getattr(input, name, None)
+        if files is None:
+            return "<pending: rounds still to be planned>"
+        return quoted([files] if isinstance(files, str) else list(files))
+
+    return param
 
 
-def dataset_verified_param(wildcards, input):
-    """The dataset job's own verified inputs, shell-quoted (a placeholder while a round's
-    plan is pending). Taken from the job's input, not recomputed: a tally rewritten during
-    the run (a re-grade) must not change the list between DAG building and the shell."""
-    verified = getattr(input, "verified", None)
-    if verified is None:
-        return "<pending: rounds still to be planned>"
-    return quoted(list(verified))
+# a recipe a dataset job would refuse is refused now, before any job runs
+for _synth in config["synth"]:
+    check_recipes(pool_recipes(config, _synth))
 
 
 onstart:
     write_merged(config, RESULTS)
+    # each pool's recipes for its planner, rewritten when they changed (never at parse
+    # time: not by a dry run, a cluster job, `dart audit` or --report)
+    for synth in config["synth"]:
+        if pool_recipes(config, synth):
+            sync_recipes(pool_recipes(config, synth), WF.recipes_file(synth))
 
 
 # Every job's provenance record keeps the Snakefile and config files of its run, so that

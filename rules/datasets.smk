@@ -12,7 +12,6 @@ rule dataset:
         contamination=lambda w: WF.contamination_files(
             config["datasets"][w.dataset]["synth"]
         ),
-        recipes=dataset_recipes,
     output:
         table=f"{RESULTS}/datasets/{{dataset}}.parquet",
         card=report(
@@ -50,7 +49,7 @@ rule dataset:
         queries=lambda w: quoted(
             WF.synth_queries(config["datasets"][w.dataset]["synth"])
         ),
-        verified=dataset_verified_param,
+        verified=input_param("verified"),
         contamination=lambda w, input: quoted(list(getattr(input, "contamination", []))),
         recipe=lambda w: canonical_json(recipe_config(config, w.dataset)),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],

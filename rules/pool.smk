@@ -1,26 +1,12 @@
 """Stage 2, the sampling pool of each synthesis setup `{synth}`, in rounds.
 
-Reads: data/queries/*.parquet, data/models/{model}/ and the config's recipes. Writes
-results/pool/{synth}/recipes.json (the recipes of the datasets cut from the pool), per round r under results/pool/{synth}/round{r}/: plan.parquet and
+Reads: data/queries/*.parquet, data/models/{model}/, results/pool/{synth}/recipes.json
+(the recipes of the datasets cut from the pool, written when a run starts). Writes, per
+round r under results/pool/{synth}/round{r}/: plan.parquet and
 plan.json (a checkpoint), gen/shard{s}.parquet (every response), verified/shard{s}.parquet
 (every response with its verdict), tally.parquet (cumulative per query); and
 results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
 """
-
-
-rule recipes:
-    """The recipes of every dataset cut from this pool (the planner serves their union)."""
-    output:
-        f"{POOL}/{{synth}}/recipes.json",
-    log:
-        "logs/pool/{synth}/recipes.log",
-    conda:
-        "../envs/cpu.yaml"
-    params:
-        recipes=lambda w: canonical_json(pool_recipes(config, w.synth)),
-    shell:
-        "dart --rule recipes --wildcards synth={wildcards.synth}"
-        " recipes {params.recipes:q} -o {output:q} > {log:q} 2>&1"
 
 
 checkpoint plan:
@@ -28,9 +14,6 @@ checkpoint plan:
     input:
         queries=lambda w: WF.synth_queries(w.synth),
         tally=lambda w: WF.previous_tally(w.synth, w.round) or [],
-        # ancient: a changed recipe never re-plans a finished round (a raised target
-        # grows the pool by new rounds, see WF.dataset_recipes_input)
-        recipes=ancient(f"{POOL}/{{synth}}/recipes.json"),
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
         summary=f"{POOL}/{{synth}}/round{{round}}/plan.json",
@@ -44,11 +27,18 @@ checkpoint plan:
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
-        tally=lambda w, input: f"--tally {quoted([input.tally])}" if input.tally else "",
+        tally=lambda w: (
+            f"--tally {WF.previous_tally(w.synth, w.round)}"
+            if WF.previous_tally(w.synth, w.round)
+            else ""
+        ),
+        # a file, not an input: a changed recipe never re-plans a finished round (a raised
+        # target grows the pool by new rounds: WF.dataset_inputs)
+        recipes=lambda w: WF.recipes_file(w.synth),
         planner_version=code_versions.planner(),
     shell:
         "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
-        " plan --queries {input.queries:q} {params.tally} --recipes {input.recipes:q}"
+        " plan --queries {input.queries:q} {params.tally} --recipes {params.recipes:q}"
         " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
         " --per-round-max {params.per_round_max} --shards {params.shards}"
         " --max-rounds {params.max_rounds} -o {output.plan:q} --summary {output.summary:q}"
@@ -139,8 +129,10 @@ rule tally:
     conda:
         "../envs/cpu.yaml"
     params:
-        previous=lambda w, input: (
-            f"--previous {quoted([input.previous])}" if input.previous else ""
+        previous=lambda w: (
+            f"--previous {WF.previous_tally(w.synth, w.round)}"
+            if WF.previous_tally(w.synth, w.round)
+            else ""
         ),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
@@ -163,7 +155,11 @@ rule pool:
         "logs/pool/{synth}/pool.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        plans=input_param("plans"),
+        tally=input_param("tally"),
+        contamination=lambda w, input: quoted(getattr(input, "contamination", [])),
     shell:
         "dart --rule pool --wildcards synth={wildcards.synth}"
-        " pool --plans {input.plans:q} --tally {input.tally:q}"
-        " --contamination {input.contamination:q} -o {output:q} > {log:q} 2>&1"
+        " pool --plans {params.plans} --tally {params.tally}"
+        " --contamination {params.contamination} -o {output:q} > {log:q} 2>&1"

@@ -192,13 +192,23 @@ def test_needs_more_and_pool_must_grow_on_real_tables(tmp_path):
     assert not wf.pool_must_grow("smollm2")  # no finished pool yet
     pool = tmp_path / "results/pool/smollm2/pool.json"
     pool.write_text(json.dumps({"rounds": [{"round": 0, "trials": 12}, {"round": 1, "trials": 0}]}))
-    assert not wf.pool_must_grow("smollm2")
-    assert wf.dataset_recipes_input("uniform")[1] is True  # ancient: params decide
+    assert not wf.pool_must_grow("smollm2") and wf.growth_inputs("smollm2") is None
     raised = validate({**cfg, "datasets": {**cfg["datasets"], "uniform": {
         "synth": "smollm2", "recipe": "uniform", "k": 3}}})  # fmt: skip
     wf = Workflow(raised, _reader(tmp_path), lambda s, t: needs_more(raised, s, t))
     assert wf.pool_must_grow("smollm2")
-    assert wf.dataset_recipes_input("uniform") == (wf.recipes_file("smollm2"), False)
+    # the finished rounds from their files, the new round's plan a plain input
+    _plan(tmp_path, 0, 12)
+    _plan(tmp_path, 1, 0)
+    pool_dir = f"{raised['results_dir']}/pool/smollm2"
+    assert wf.dataset_inputs("uniform") == {
+        "queries": [f"{raised['data_dir']}/queries/generated.parquet"],
+        "pool": f"{pool_dir}/pool.json",
+        "plans": [f"{pool_dir}/round{r}/plan.json" for r in range(3)],
+        "verified": [f"{pool_dir}/round0/verified/shard{s}.parquet" for s in range(2)],
+    }
+    _plan(tmp_path, 2, 6)  # planned: the next plan waits for round 2's tally
+    assert wf.growth_inputs("smollm2")["plans"][-1] == f"{pool_dir}/round3/plan.json"
     lowered = validate({**cfg, "datasets": {**cfg["datasets"], "uniform": {
         "synth": "smollm2", "recipe": "uniform", "k": 1}}})  # fmt: skip
     wf = Workflow(lowered, _reader(tmp_path), lambda s, t: needs_more(lowered, s, t))
