@@ -9,7 +9,7 @@ outside and are passed in, so that pytest reaches every branch without Snakemake
   signal for a round not planned yet); in tests it reads files.
 - ``needs_more(synth, tally_path)``: whether the current recipes need more trials than
   the tally holds (``dart.pool.planner.needs_more`` reads the tables). A raised target
-  grows a finished pool by new rounds (:meth:`Workflow.growth_inputs`).
+  grows a finished pool by new rounds (:meth:`Workflow.plan_files`).
 
 Nothing here writes a file. Reads are cached by the file's (path, mtime, size), so the
 many input functions that ask the same question during one DAG build read each plan
@@ -325,15 +325,51 @@ class Workflow:
     def dataset_inputs(self, dataset: str) -> dict[str, Any]:
         """A dataset's queries, its pool's summary and every verified shard of the pool.
 
-        While the pool grows for raised targets (:meth:`growth_inputs`), the rounds as far
-        as their plans exist, and the next round's plan as a plain input.
+        While the pool grows for raised targets (:meth:`pool_must_grow`), the shards of
+        the rounds planned so far, read from the plan files (see :meth:`plan_files`).
         """
         synth = self.cfg["datasets"][dataset]["synth"]
         inputs = {"queries": self.synth_queries(synth), "pool": f"{self.pool}/{synth}/pool.json"}
-        growing = self.growth_inputs(synth)
-        if growing is not None:
-            return {**inputs, **growing}
+        if self.pool_must_grow(synth):
+            _, verified = self._disk_walk(synth)
+            return {**inputs, "verified": verified}
         return {**inputs, "verified": self.dataset_verified(dataset)}
+
+    def plan_files(self, synth: str) -> list[str]:
+        """The plan.json of every round of the pool as far as the files on disk go, and
+        of the first round not planned yet: a dataset's plain (non-checkpoint) inputs.
+
+        Two things follow. Every finished round's plan job is in the DAG from its first
+        pass, so Snakemake resolves all the plan checkpoints at once rather than one
+        round per pass (the paper's 12 rounds: one pass, not twelve). And a finished
+        dataset whose pool must grow for a raised target sees its next round's plan as a
+        plain input: a job whose inputs wait behind a checkpoint is never checked for
+        changed params or inputs, so without it the dataset would wait for that plan and
+        never be scheduled ("Nothing to be done").
+        """
+        plans, _ = self._disk_walk(synth)
+        return plans
+
+    def _disk_walk(self, synth: str) -> tuple[list[str], list[str]]:
+        """(plan files, verified shards) of the rounds read from the plan files on disk,
+        as :meth:`pool_rounds` walks them, up to the first plan not there yet."""
+        max_rounds = self.cfg["synth"][synth]["max_rounds"]
+        plans: list[str] = []
+        verified: list[str] = []
+        for r in range(max_rounds + 1):
+            path = f"{self.round_dir(synth, r)}/plan.json"
+            plans.append(path)
+            if not Path(path).exists():
+                break
+            if read_json_cached(path).get("trials", 0) > 0:
+                verified += self.verified_shards(synth, r)
+                continue
+            previous = self.previous_tally(synth, r)
+            reopened = r + 1 < max_rounds and previous and Path(previous).exists()
+            if reopened and self.needs_more(synth, previous):
+                continue
+            break
+        return plans, verified
 
     def pool_must_grow(self, synth: str) -> bool:
         """Do the current recipes need more trials than this finished pool holds?
@@ -354,37 +390,6 @@ class Workflow:
         if not Path(tally).exists():
             return False  # a deleted tally is rebuilt by the DAG
         return self.needs_more(synth, tally)
-
-    def growth_inputs(self, synth: str) -> dict[str, list[str]] | None:
-        """The inputs that make a dataset see its pool grow; None when it does not grow.
-
-        A job whose inputs wait behind a checkpoint is not checked for changed params or
-        inputs, so a finished dataset whose pool must grow would wait for the new round's
-        plan checkpoint and never be scheduled ("Nothing to be done"). While the pool
-        grows, the rounds are read from the plan files on disk instead, and the first
-        plan not there yet is a plain input: the dataset, whose recipe or inputs changed,
-        is scheduled, and with it that plan and the rounds after it. Once every plan is
-        on disk, None: the normal walk through the checkpoints.
-        """
-        if not self.pool_must_grow(synth):
-            return None
-        max_rounds = self.cfg["synth"][synth]["max_rounds"]
-        plans: list[str] = []
-        verified: list[str] = []
-        for r in range(max_rounds + 1):
-            path = f"{self.round_dir(synth, r)}/plan.json"
-            plans.append(path)
-            if not Path(path).exists():
-                return {"plans": plans, "verified": verified}
-            if read_json_cached(path).get("trials", 0) > 0:
-                verified += self.verified_shards(synth, r)
-                continue
-            previous = self.previous_tally(synth, r)
-            reopened = r + 1 < max_rounds and previous and Path(previous).exists()
-            if reopened and self.needs_more(synth, previous):
-                continue
-            return None
-        return None
 
 
 # --------------------------------------------------------------------------- report labels

@@ -12,6 +12,7 @@ rule dataset:
         contamination=lambda w: WF.contamination_files(
             config["datasets"][w.dataset]["synth"]
         ),
+        plans=lambda w: WF.plan_files(config["datasets"][w.dataset]["synth"]),
     output:
         table=f"{RESULTS}/datasets/{{dataset}}.parquet",
         card=report(

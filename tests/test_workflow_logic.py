@@ -192,7 +192,7 @@ def test_needs_more_and_pool_must_grow_on_real_tables(tmp_path):
     assert not wf.pool_must_grow("smollm2")  # no finished pool yet
     pool = tmp_path / "results/pool/smollm2/pool.json"
     pool.write_text(json.dumps({"rounds": [{"round": 0, "trials": 12}, {"round": 1, "trials": 0}]}))
-    assert not wf.pool_must_grow("smollm2") and wf.growth_inputs("smollm2") is None
+    assert not wf.pool_must_grow("smollm2")
     raised = validate({**cfg, "datasets": {**cfg["datasets"], "uniform": {
         "synth": "smollm2", "recipe": "uniform", "k": 3}}})  # fmt: skip
     wf = Workflow(raised, _reader(tmp_path), lambda s, t: needs_more(raised, s, t))
@@ -204,11 +204,14 @@ def test_needs_more_and_pool_must_grow_on_real_tables(tmp_path):
     assert wf.dataset_inputs("uniform") == {
         "queries": [f"{raised['data_dir']}/queries/generated.parquet"],
         "pool": f"{pool_dir}/pool.json",
-        "plans": [f"{pool_dir}/round{r}/plan.json" for r in range(3)],
         "verified": [f"{pool_dir}/round0/verified/shard{s}.parquet" for s in range(2)],
     }
+    assert wf.plan_files("smollm2") == [f"{pool_dir}/round{r}/plan.json" for r in range(3)]
     _plan(tmp_path, 2, 6)  # planned: the next plan waits for round 2's tally
-    assert wf.growth_inputs("smollm2")["plans"][-1] == f"{pool_dir}/round3/plan.json"
+    assert wf.plan_files("smollm2")[-1] == f"{pool_dir}/round3/plan.json"
+    # as built (k=2): the plans end at the empty round, every one on disk
+    wf = Workflow(cfg, _reader(tmp_path), lambda s, t: needs_more(cfg, s, t))
+    assert wf.plan_files("smollm2") == [f"{pool_dir}/round{r}/plan.json" for r in range(2)]
     lowered = validate({**cfg, "datasets": {**cfg["datasets"], "uniform": {
         "synth": "smollm2", "recipe": "uniform", "k": 1}}})  # fmt: skip
     wf = Workflow(lowered, _reader(tmp_path), lambda s, t: needs_more(lowered, s, t))
