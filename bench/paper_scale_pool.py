@@ -76,7 +76,9 @@ def build(root: Path) -> None:
         )
         _touch_json(data / "benchmarks" / f"{bench}.stats.json", {})
     for source in SOURCES:
-        pl.DataFrame({"query_id": []}).write_parquet(data / "decontam" / f"{source}.parquet", mkdir=True)
+        pl.DataFrame({"query_id": []}).write_parquet(
+            data / "decontam" / f"{source}.parquet", mkdir=True
+        )
         _touch_json(data / "decontam" / f"{source}.stats.json", {})
     all_ids = pl.concat(queries)["query_id"]
     pool = results / "pool" / synth

@@ -186,3 +186,22 @@ def test_snakemake_pin_matches_the_fixed_minor_and_the_upstream_behaviour_holds(
     assert not empty and list(empty) == ["out.txt"]  # upstream: listed though unchanged
     changed = ParamsChange(only_new={"x"}, files={"out.txt"})
     assert changed and list(changed) == ["out.txt"]
+
+
+def test_restating_values_with_another_spelling_reruns_nothing(run, repo_root, dart_env):
+    """`--config` hands nested values over as strings, and 5 and 5.0 are one value: the
+    params stay the same, so nothing is planned."""
+    import yaml
+
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    sampling = {k: (float(v) if isinstance(v, int) else v)
+                for k, v in cfg["synth"]["tiny"]["sampling"].items()}  # fmt: skip
+    restated = (
+        'grader={"timeout": 5, "memory_mb": 2048.0}',
+        f"seed={float(cfg['seed'])}",
+    )
+    jobs, text = _dry(repo_root, run, dart_env, "--config", *restated)
+    assert jobs == [], text[-3000:]
+    edit_config(run, lambda c: c["synth"]["tiny"].update(sampling=sampling, cap=8.0))
+    jobs, text = _dry(repo_root, run, dart_env)
+    assert jobs == [], text[-3000:]
