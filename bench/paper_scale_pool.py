@@ -119,9 +119,12 @@ def measure(root: Path) -> dict:
     if proc.returncode != 0:
         raise SystemExit(proc.stdout[-3000:] + proc.stderr[-3000:])
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", proc.stderr).group(1))
+              for kind in ("User", "System"))  # fmt: skip
     jobs = re.search(r"\ntotal\s+(\d+)", proc.stdout + proc.stderr)
     return {
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "peak_rss_mib": round(rss_kb / 1024),
         "jobs_planned": int(jobs.group(1)) if jobs else 0,
         "pool_jobs_planned": sum(

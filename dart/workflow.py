@@ -433,6 +433,24 @@ def pool_report_labels(cfg: Mapping[str, Any], synth: str) -> dict[str, Any]:
     }
 
 
+def engine_env(engine: str) -> str:
+    """The conda environment file (relative to rules/) of a generation engine."""
+    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"
+
+
+def job_shell_prefix(snakefile: str | os.PathLike, configfiles: Iterable[str | os.PathLike]) -> str:
+    """Snakemake's shell prefix for every job: bash strict mode, and the workflow's
+    Snakefile and config files for the jobs' provenance records (``DART_SNAKEFILE``,
+    ``DART_CONFIGFILES``; Snakemake's own process environment is left alone). Braces are
+    doubled: Snakemake formats the prefix."""
+    files = os.pathsep.join(root_relative(c, os.getcwd()) for c in configfiles)
+    text = (
+        f"set -euo pipefail; export DART_SNAKEFILE={shlex.quote(os.path.abspath(snakefile))}; "
+        f"export DART_CONFIGFILES={shlex.quote(files)}; "
+    )
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def root_relative(path: str | os.PathLike, root: str | os.PathLike) -> str:
     """A path relative to the workflow root when under it (a copied tree audits against
     its own config), else absolute."""

@@ -1,10 +1,7 @@
 """Input functions and constraints: thin calls into dart.workflow, where the logic lives
-(and is unit-tested). Parsing the workflow writes nothing: each pool's recipes.json is
-the output of rule `recipes`, the merged config is written when a run starts.
+(and is unit-tested). Parsing the workflow writes nothing and leaves the environment
+alone: the merged config and each pool's recipes.json are written when a run starts.
 """
-
-import os
-import shlex
 
 from dart.config import eval_template, write_merged
 from dart.lineage import versions as code_versions
@@ -13,7 +10,8 @@ from dart.pool.planner import needs_more
 from dart.pool.recipes_cli import sync_recipes
 from dart.workflow import Workflow, canonical_json, column_args, engine_gpus, one_of
 from dart.workflow import pool_recipes, quoted, read_json_cached, recipe_config
-from dart.workflow import dataset_report_labels, pool_report_labels, root_relative
+from dart.workflow import dataset_report_labels, engine_env, job_shell_prefix
+from dart.workflow import pool_report_labels
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
@@ -51,11 +49,6 @@ def synth_value(key):
     return lambda w: canonical_json(config["synth"][w.synth][key])
 
 
-def engine_env(synth):
-    engine = config["synth"][synth]["engine"]
-    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"
-
-
 def input_param(name):
     """A params function: the job's own input `name`, shell-quoted (a placeholder while a
     round's plan is pending). Taken from the job's input, not recomputed: a tally
@@ -86,20 +79,7 @@ onstart:
 
 # Every job's provenance record keeps the Snakefile and config files of its run, so that
 # `dart audit` can ask this workflow (`snakemake --list-changes params`) about any record.
-# They reach the jobs' shells through the shell prefix (this process's environment is
-# left alone).
-shell.prefix(
-    "set -euo pipefail; export DART_SNAKEFILE={}; export DART_CONFIGFILES={}; ".format(
-        shlex.quote(os.path.abspath(workflow.main_snakefile)),
-        shlex.quote(
-            os.pathsep.join(
-                root_relative(c, ".") for c in workflow.overwrite_configfiles
-            )
-        ),
-    )
-    .replace("{", "{{")
-    .replace("}", "}}")
-)
+shell.prefix(job_shell_prefix(workflow.main_snakefile, workflow.overwrite_configfiles))
 
 
 # The report (`snakemake --report report.html`): the workflow description, and labels

@@ -60,7 +60,7 @@ rule generate:
     benchmark:
         "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
     conda:
-        lambda w: engine_env(w.synth)
+        lambda w: engine_env(config["synth"][w.synth]["engine"])
     threads: 2
     resources:
         mem_mb=6000,

@@ -230,3 +230,21 @@ def test_pool_recipes_keep_each_recipes_own_keys(tmp_path):
     assert recipes["uniform"] == {"recipe": "uniform", "k": 2}
     assert recipes["prop2diff"] == {"recipe": "prop2diff", "k_p": 4, "n_probe": 4, "min": 1}
     assert canonical_json(recipes) == canonical_json(dict(reversed(list(recipes.items()))))
+
+
+def test_job_shell_prefix_names_the_workflow_files(tmp_path, monkeypatch):
+    import subprocess
+
+    from dart.workflow import engine_env, job_shell_prefix
+
+    monkeypatch.chdir(tmp_path)
+    prefix = job_shell_prefix("Snake file", [tmp_path / "config.yaml", "/elsewhere/c{1}.yaml"])
+    shown = prefix.replace("{{", "{").replace("}}", "}")  # as Snakemake formats it
+    out = subprocess.run(
+        ["bash", "-c", shown + 'echo "$DART_SNAKEFILE|$DART_CONFIGFILES"'],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert out == f"{tmp_path}/Snake file|config.yaml{os.pathsep}/elsewhere/c{{1}}.yaml"
+    assert shown.startswith("set -euo pipefail; ")
+    assert engine_env("vllm") == "../envs/vllm.yaml"
+    assert engine_env("transformers") == "../envs/cpu.yaml"
