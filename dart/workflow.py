@@ -336,19 +336,21 @@ class Workflow:
         return {**inputs, "verified": self.dataset_verified(dataset)}
 
     def plan_files(self, synth: str) -> list[str]:
-        """The plan.json of every round of the pool as far as the files on disk go, and
-        of the first round not planned yet: a dataset's plain (non-checkpoint) inputs.
+        """While the pool grows for raised targets: the plan.json of its next round not
+        planned yet, as a plain (non-checkpoint) input of its datasets; else nothing.
 
-        Two things follow. Every finished round's plan job is in the DAG from its first
-        pass, so Snakemake resolves all the plan checkpoints at once rather than one
-        round per pass (the paper's 12 rounds: one pass, not twelve). And a finished
-        dataset whose pool must grow for a raised target sees its next round's plan as a
-        plain input: a job whose inputs wait behind a checkpoint is never checked for
-        changed params or inputs, so without it the dataset would wait for that plan and
-        never be scheduled ("Nothing to be done").
+        A job whose inputs wait behind a checkpoint is never checked for changed params
+        or inputs, so a finished dataset whose pool must grow would wait for the new
+        round's plan checkpoint and never be scheduled ("Nothing to be done"). With the
+        plan as a plain input, the dataset (whose recipe or inputs changed) is scheduled,
+        and with it that plan and the rounds after it. Only that one plan: the finished
+        rounds' plans stay behind their checkpoints, which Snakemake resolves one round
+        at a time, so a round whose plan is re-made (a re-grade) is never read stale.
         """
+        if not self.pool_must_grow(synth):
+            return []
         plans, _ = self._disk_walk(synth)
-        return plans
+        return plans[-1:] if not Path(plans[-1]).exists() else []
 
     def _disk_walk(self, synth: str) -> tuple[list[str], list[str]]:
         """(plan files, verified shards) of the rounds read from the plan files on disk,

@@ -206,12 +206,14 @@ def test_needs_more_and_pool_must_grow_on_real_tables(tmp_path):
         "pool": f"{pool_dir}/pool.json",
         "verified": [f"{pool_dir}/round0/verified/shard{s}.parquet" for s in range(2)],
     }
-    assert wf.plan_files("smollm2") == [f"{pool_dir}/round{r}/plan.json" for r in range(3)]
+    assert wf.plan_files("smollm2") == [f"{pool_dir}/round2/plan.json"]
     _plan(tmp_path, 2, 6)  # planned: the next plan waits for round 2's tally
-    assert wf.plan_files("smollm2")[-1] == f"{pool_dir}/round3/plan.json"
-    # as built (k=2): the plans end at the empty round, every one on disk
+    assert wf.plan_files("smollm2") == [f"{pool_dir}/round3/plan.json"]
+    _plan(tmp_path, 3, 0)  # every plan there: the checkpoints take over
+    assert wf.plan_files("smollm2") == []
+    # as built (k=2): nothing to grow
     wf = Workflow(cfg, _reader(tmp_path), lambda s, t: needs_more(cfg, s, t))
-    assert wf.plan_files("smollm2") == [f"{pool_dir}/round{r}/plan.json" for r in range(2)]
+    assert wf.plan_files("smollm2") == []
     lowered = validate({**cfg, "datasets": {**cfg["datasets"], "uniform": {
         "synth": "smollm2", "recipe": "uniform", "k": 1}}})  # fmt: skip
     wf = Workflow(lowered, _reader(tmp_path), lambda s, t: needs_more(lowered, s, t))
