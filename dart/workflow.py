@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from dart.config import (
-    COMMON_RECIPE_KEYS,
-    RECIPE_KEYS,
     eval_benchmarks,
     eval_models,
     finetuned_models,
+    pool_recipes,
+    recipe_config,
 )
 
 PlanReader = Callable[[str, int], Mapping[str, Any]]
@@ -97,22 +97,6 @@ def column_args(spec: Mapping[str, Any]) -> str:
 def sources_before(cfg: Mapping[str, Any], source: str) -> list[str]:
     names = list(cfg["queries"])
     return names[: names.index(source)]
-
-
-def recipe_config(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
-    """A dataset's recipe keys (the schema fills every recipe's defaults; keep its own)."""
-    spec = cfg["datasets"][dataset]
-    keep = RECIPE_KEYS[spec["recipe"]] | COMMON_RECIPE_KEYS
-    return {k: v for k, v in spec.items() if k in keep and v is not None}
-
-
-def pool_recipes(cfg: Mapping[str, Any], synth: str) -> dict[str, dict[str, Any]]:
-    """The recipes of every dataset cut from this pool: the union the planner serves."""
-    return {
-        name: recipe_config(cfg, name)
-        for name, spec in cfg["datasets"].items()
-        if spec["synth"] == synth
-    }
 
 
 def recipe_label(cfg: Mapping[str, Any], dataset: str) -> str:

@@ -3,13 +3,13 @@
 alone: the merged config and each pool's recipes.json are written when a run starts.
 """
 
-from dart.config import eval_template, write_merged
+from dart.config import eval_template, pool_recipes, recipe_config, write_merged
 from dart.lineage import versions as code_versions
 from dart.datasets.recipes import recipes_from_config as check_recipes
 from dart.pool.planner import needs_more
 from dart.pool.recipes_cli import sync_recipes
 from dart.workflow import Workflow, canonical_json, column_args, engine_gpus, one_of
-from dart.workflow import pool_recipes, quoted, read_json_cached, recipe_config
+from dart.workflow import quoted, read_json_cached
 from dart.workflow import dataset_report_labels, engine_env, job_shell_prefix
 from dart.workflow import pool_report_labels
 

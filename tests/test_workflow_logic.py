@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 import yaml
 
-from dart.config import validate
+from dart.config import pool_recipes, validate
 from dart.pool.planner import needs_more
-from dart.workflow import Workflow, canonical_json, pool_recipes, read_json_cached
+from dart.workflow import Workflow, canonical_json, read_json_cached
 
 ROOT = Path(__file__).resolve().parent.parent
 

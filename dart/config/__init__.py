@@ -1,6 +1,8 @@
-"""Loading and validating the pipeline config against its JSON schema (draft 2020-12).
+"""The pipeline config (layer 3): loading and validating it against its JSON schema
+(``schema/config.schema.yaml``, draft 2020-12), and the names derived from it.
 
-Defaults from the schema are filled in, and every error names the key at fault:
+Defaults from the schema are filled in, and every error names the key at fault;
+:mod:`dart.config.cli` is the ``dart config`` verb:
 
     dart config config.yaml                 # validate, print nothing, exit 0
     dart config config.yaml -o merged.yaml  # also write the merged config
@@ -20,6 +22,8 @@ from typing import Any
 import yaml
 
 from dart.errors import DartError
+from dart.lineage.records import code_version, write_text_atomic
+from dart.prompts import TEMPLATES
 from dart.train.hyperparams import Hyperparams
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.yaml"
@@ -225,8 +229,6 @@ def _check_train(cfg: Mapping[str, Any], source: str) -> None:
 
 def _check_templates(cfg: Mapping[str, Any], source: str) -> None:
     """Every template a section names is registered in dart.prompts."""
-    from dart.prompts import TEMPLATES
-
     named = [(f"synth.{n}.template", s["template"]) for n, s in cfg.get("synth", {}).items()]
     named += [
         (f"train.models.{n}.template", h["template"])
@@ -263,6 +265,22 @@ def finetuned_models(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                 name = pair if len(seeds) == 1 else f"{pair}--s{seed}"
                 out[name] = {"base": base, "dataset": dataset, "seed": seed}
     return out
+
+
+def recipe_config(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """A dataset's recipe keys (the schema fills every recipe's defaults; keep its own)."""
+    spec = cfg["datasets"][dataset]
+    keep = RECIPE_KEYS[spec["recipe"]] | COMMON_RECIPE_KEYS
+    return {k: v for k, v in spec.items() if k in keep and v is not None}
+
+
+def pool_recipes(cfg: Mapping[str, Any], synth: str) -> dict[str, dict[str, Any]]:
+    """The recipes of every dataset cut from this pool: the union the planner serves."""
+    return {
+        name: recipe_config(cfg, name)
+        for name, spec in cfg["datasets"].items()
+        if spec["synth"] == synth
+    }
 
 
 def eval_models(cfg: Mapping[str, Any]) -> list[str]:
@@ -304,8 +322,6 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
 
 def write_merged(config: Mapping[str, Any], results_dir: str | os.PathLike) -> Path:
     """Write the merged config of this run to results/config.yaml and results/runs/<time>.yaml."""
-    from dart.lineage.records import code_version, write_text_atomic
-
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     header = f"# merged config of the run at {stamp}; code {code_version()}\n"
     text = header + yaml.safe_dump(dict(config), sort_keys=False)
@@ -313,17 +329,3 @@ def write_merged(config: Mapping[str, Any], results_dir: str | os.PathLike) -> P
     write_text_atomic(text, results / "runs" / f"{stamp}-config.yaml")
     write_text_atomic(text, results / "config.yaml")
     return results / "config.yaml"
-
-
-def add_arguments(parser: Any) -> None:
-    parser.add_argument("config", help="config file to validate")
-    parser.add_argument("-o", "--output", help="write the merged config (defaults filled) here")
-
-
-def run(args: Any) -> int:
-    merged = load(args.config)
-    if args.output:
-        from dart.lineage.records import write_text_atomic
-
-        write_text_atomic(yaml.safe_dump(merged, sort_keys=False), args.output)
-    return 0

@@ -1,6 +1,9 @@
-"""The decontamination version (normalisation, n-gram overlap, exact match); a leaf.
+"""The decontamination version (a leaf: imports nothing).
 
-Bump it when the same queries and benchmarks would flag other rows.
+Bump it when a change can alter which queries ``dart decontam`` flags (normalising,
+tokens, the n-gram or numbers-must-agree rules).
+
+    python -c "from dart.decontam.version import DECONTAM_VERSION; print(DECONTAM_VERSION)"
 """
 
 DECONTAM_VERSION = "decontam-1"

@@ -2,7 +2,8 @@
 
 ``transformers`` runs on CPU (or a small GPU) in the default environment; ``vllm``
 runs on GPUs in its own environment (``envs/vllm.yaml``) and is imported only when
-chosen.
+chosen. :mod:`runner` is the one resumable, chunked generation run that the pool and the
+evaluation share; :mod:`versions` holds the engines' code versions (a leaf).
 
     from dart.engines import get_engine
     engine = get_engine("transformers", "results/models/smollm2", threads=2)

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dart.config import pool_recipes
 from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
 from dart.pool.ids import sample_id, trial_seed
 from dart.pool.tally import SCHEMA as TALLY_SCHEMA
-from dart.workflow import Workflow, pool_recipes
 
 PLAN_SCHEMA: dict[str, pl.DataType] = {
     "query_id": pl.String(),
@@ -314,10 +314,8 @@ def still_needed(
 def needs_more(cfg: Mapping[str, Any], synth: str, tally_path: str | None) -> bool:
     """Do the configured recipes of pool ``synth`` need more trials than the tally at
     ``tally_path`` holds (None: no round finished yet)? Reads the pool's query tables."""
-    wf = Workflow(cfg)
-    queries = pl.concat(
-        [pl.read_parquet(p) for p in wf.synth_queries(synth)], how="diagonal_relaxed"
-    )
+    paths = [f"{cfg['data_dir']}/queries/{s}.parquet" for s in cfg["synth"][synth]["queries"]]
+    queries = pl.concat([pl.read_parquet(p) for p in paths], how="diagonal_relaxed")
     tally = pl.read_parquet(tally_path) if tally_path else None
     recipes = recipes_from_config(pool_recipes(cfg, synth))
     return still_needed(queries, tally, recipes, cfg["synth"][synth]["cap"])

@@ -16,6 +16,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from dart.errors import DartError
+from dart.prompts import TEMPLATES
 
 #: The transformers schedules a fine-tune can use with the warm-up and step count alone
 #: (``reduce_lr_on_plateau``, ``cosine_with_min_lr`` and ``warmup_stable_decay`` need
@@ -106,8 +107,6 @@ class Hyperparams:
 
     def check(self) -> None:
         """Raise a DartError naming the first impossible value."""
-        from dart.prompts import TEMPLATES
-
         if self.template not in TEMPLATES:
             raise DartError(
                 f"train hyperparams: template={self.template!r}; one of {sorted(TEMPLATES)}"
