@@ -104,13 +104,6 @@ def test_file_without_record(run_dart, tmp_path):
 WORKFLOW_ENV = ("DART_SNAKEFILE", "DART_CONFIGFILES")
 
 
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory, repo_root, dart_env, boxing_model):
-    from small_workflow import shared_run
-
-    return shared_run(tmp_path_factory, repo_root, dart_env, boxing_model)
-
-
 def _audit(env, cwd, *args):
     return subprocess.run(
         [sys.executable, "-m", "dart.cli", "audit", *args],
@@ -125,10 +118,10 @@ def _flip_byte(path: Path, at: int = 20) -> None:
 
 
 @pytest.mark.slow
-def test_records_keep_root_versions_and_workflow(small_run):
+def test_records_keep_root_versions_and_workflow(small_run, small_run_built):
     rec = json.loads((small_run / "results/pool/tiny/round0/verified/shard0.parquet.prov.json")
                      .read_text())  # fmt: skip
-    assert rec["workflow"]["root"] == str(small_run)
+    assert rec["workflow"]["root"] == str(small_run_built)  # where it was built
     assert rec["workflow"]["snakefile"].endswith("Snakefile")
     assert rec["versions"] == {"grader": versions.grader()}
     gen = json.loads((small_run / "results/pool/tiny/round0/gen/shard0.parquet.prov.json")
@@ -138,9 +131,7 @@ def test_records_keep_root_versions_and_workflow(small_run):
 
 @pytest.mark.slow
 def test_tampered_intermediate_is_named(small_run, dart_env, tmp_path):
-    from small_workflow import copy_run
-
-    work = copy_run(small_run, tmp_path / "run")
+    work = small_run
     shard = work / "results/pool/tiny/round1/verified/shard1.parquet"
     _flip_byte(shard)
     proc = _audit(dart_env, work, "results/datasets/uniform.parquet", "--no-snakemake")
@@ -151,9 +142,9 @@ def test_tampered_intermediate_is_named(small_run, dart_env, tmp_path):
 
 @pytest.mark.slow
 def test_changed_recipe_param_reports_that_dataset_stale(small_run, dart_env, tmp_path):
-    from small_workflow import copy_run, edit_config
+    from small_workflow import edit_config
 
-    work = copy_run(small_run, tmp_path / "run")  # records name config.yaml under the root
+    work = small_run  # records name config.yaml under the root
     edit_config(work, lambda cfg: cfg["datasets"]["vrt"].update(trials=3))
     proc = _audit(dart_env, work, "results/datasets/vrt.parquet", "--json")
     doc = json.loads(proc.stdout)
@@ -261,7 +252,8 @@ def test_records_name_versions_by_step(tmp_path, monkeypatch):
     rec = write_record("out.txt", step="generate",
                        params={"engine": "transformers", "template": {"name": "dart-synth"}})  # fmt: skip
     assert set(rec["versions"]) == {"engine:transformers", "template:dart-synth"}
-    assert write_record("out.txt", step="queries")["versions"] == {}
+    assert write_record("out.txt", step="queries")["versions"] == {"queries": versions.queries()}
+    assert write_record("out.txt", step="test")["versions"] == {}
     monkeypatch.setenv("DART_VERSION_OVERRIDES", '{"grader": "2"}')
     rec = write_record("out.txt", step="verify")
     assert rec["versions"] == {"grader": "2"} and rec["version_overrides"] == {"grader": "2"}
