@@ -1,8 +1,10 @@
 """Generation engines behind one interface, chosen by name.
 
 ``transformers`` runs on CPU (or a small GPU) in the default environment; ``vllm``
-runs on GPUs in its own environment (``envs/vllm.yaml``) and is imported only when
-chosen.
+runs on GPUs in its own environment (``envs/vllm.yaml``; on CPU in ``.venv-vllm`` for
+the tests) and is imported only when chosen; ``openai`` sends the requests to any
+OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp) over HTTP. Which options each
+accepts: ``dart.engines.options``.
 
     from dart.engines import get_engine
     engine = get_engine("transformers", "results/models/smollm2", threads=2)
@@ -15,6 +17,7 @@ import json
 from typing import Any
 
 from dart.engines.base import Completion, Engine, Request, SamplingParams
+from dart.engines.options import check_options
 from dart.errors import DartError
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
 ENGINES: dict[str, tuple[str, str]] = {
     "transformers": ("dart.engines.hf", "TransformersEngine"),
     "vllm": ("dart.engines.vllm", "VllmEngine"),
+    "openai": ("dart.engines.openai", "OpenAIEngine"),
 }
 
 
@@ -46,9 +50,12 @@ def get_engine(name: str, model: str, **options: Any) -> Engine:
 def engine_options(args: Any) -> dict[str, Any]:
     """Engine keyword options from a verb's flags (``engine``, ``threads``, ``batch_size``,
     ``gpus``, ``revision``, and ``device``/``dtype`` where the verb has them), overridden by
-    ``--engine-options-json`` (the config's ``engine_options``)."""
+    ``--engine-options-json`` (the config's ``engine_options``), whose keys must be
+    options of the engine (``dart.engines.options``)."""
     if args.engine == "vllm":
         options: dict[str, Any] = {"gpus": args.gpus or None, "revision": args.revision}
+    elif args.engine == "openai":  # no local compute: threads, batch slots and GPUs do not apply
+        options = {"revision": args.revision}
     else:
         options = {
             "threads": args.threads,
@@ -57,7 +64,7 @@ def engine_options(args: Any) -> dict[str, Any]:
         }
         if getattr(args, "device", None):
             options["device"] = args.device
-    if getattr(args, "dtype", None):
+    if getattr(args, "dtype", None) and args.engine != "openai":
         options["dtype"] = args.dtype
     try:
         extra = json.loads(args.engine_options_json or "{}")
@@ -65,6 +72,7 @@ def engine_options(args: Any) -> dict[str, Any]:
         raise DartError(f"--engine-options-json is not valid JSON: {exc}") from None
     if not isinstance(extra, dict):
         raise DartError("--engine-options-json must be a JSON object")
+    check_options(args.engine, extra, "--engine-options-json")
     if "tensor_parallel_size" in extra:  # the rule's GPU count already says this
         options["gpus"] = extra.pop("tensor_parallel_size")
     return {**options, **extra}

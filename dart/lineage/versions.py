@@ -11,6 +11,8 @@ flat keys:
 ``engine:transformers``   ``dart.engines.versions.DECODER_VERSION``: our decode loop
 ``engine:vllm``           the vllm pin of ``envs/vllm.yaml`` (else the installed vllm)
                           plus ``VLLM_MAPPING_VERSION``
+``engine:openai``         ``OPENAI_CLIENT_VERSION``: our request mapping (the server's
+                          model and version go into each record)
 ``assembly``              ``dart.datasets.assemble.ASSEMBLY_VERSION``: recipes and assembly
 ``train``                 ``TRAIN_VERSION`` of ``dart.train`` (read from its source)
 ``evaluate``              ``EVAL_VERSION`` of ``dart.evaluate`` (read from its source)
@@ -46,7 +48,7 @@ from dart.errors import DartError
 OVERRIDES_ENV = "DART_VERSION_OVERRIDES"
 #: What a module that has not (yet) declared its version reports.
 UNVERSIONED = "unversioned"
-ENGINES = ("transformers", "vllm")
+ENGINES = ("transformers", "vllm", "openai")
 
 
 def overrides() -> dict[str, str]:
@@ -97,10 +99,16 @@ def engine(name: str) -> str:
     """The engine's code version: our decoder for transformers; vllm's pin + our mapping."""
 
     def compute() -> str:
-        from dart.engines.versions import DECODER_VERSION, VLLM_MAPPING_VERSION
+        from dart.engines.versions import (
+            DECODER_VERSION,
+            OPENAI_CLIENT_VERSION,
+            VLLM_MAPPING_VERSION,
+        )
 
         if name == "transformers":
             return DECODER_VERSION
+        if name == "openai":
+            return f"openai client {OPENAI_CLIENT_VERSION}"
         if name == "vllm":
             return f"vllm {vllm_version()}; mapping {VLLM_MAPPING_VERSION}"
         raise DartError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")

@@ -1,0 +1,98 @@
+"""Which ``engine_options`` each engine accepts, checked before anything is loaded.
+
+The config's ``synth.<name>.engine_options`` and ``eval.engine_options`` (and the
+``--engine-options-json`` flag they become) are checked here at parse time: by config
+validation (so ``dart config`` and the Snakefile refuse an unknown option before any job
+starts) and by ``dart.engines.get_engine`` (before a model is loaded). Light module: no
+torch, transformers or vllm import.
+
+- ``transformers``: the keyword arguments of ``TransformersEngine``.
+- ``vllm``: ours (``tensor_parallel_size``, ``dtype``, ``seed``, ...) plus every name in
+  ``VLLM_LLM_OPTIONS``, which go through to ``vllm.LLM(...)`` unchanged
+  (``enable_chunked_prefill``, ``enforce_eager``, ``max_num_seqs``, ...). The list is
+  vLLM's ``EngineArgs`` fields; a test in tests/vllm_cpu/ checks it against the installed vLLM.
+- ``openai``: the client's settings; ``base_url`` is required.
+
+    python -c "from dart.engines.options import check_options; check_options('vllm', {'enforce_eager': True})"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dart.errors import DartError
+
+#: ``vllm.LLM`` keyword arguments passed through unchanged (vLLM 0.32/0.33 ``EngineArgs``
+#: fields, minus those the vllm engine sets itself: model, revision, tokenizer revision,
+#: tensor_parallel_size, dtype, seed).
+VLLM_LLM_OPTIONS = frozenset(
+    {
+        "block_size",
+        "calculate_kv_scales",
+        "cpu_offload_gb",
+        "disable_custom_all_reduce",
+        "disable_log_stats",
+        "distributed_executor_backend",
+        "enable_chunked_prefill",
+        "enable_prefix_caching",
+        "enforce_eager",
+        "gpu_memory_utilization",
+        "kv_cache_dtype",
+        "load_format",
+        "max_logprobs",
+        "max_model_len",
+        "max_num_batched_tokens",
+        "max_num_seqs",
+        "pipeline_parallel_size",
+        "quantization",
+        "swap_space",
+        "tokenizer",
+        "tokenizer_mode",
+        "trust_remote_code",
+    }
+)
+
+#: engine -> options it accepts in ``engine_options``.
+ENGINE_OPTIONS: dict[str, frozenset[str]] = {
+    "transformers": frozenset(
+        {"dtype", "threads", "batch_size", "device", "revision", "prefix_cache"}
+    ),
+    "vllm": frozenset({"dtype", "revision", "seed", "tensor_parallel_size"}) | VLLM_LLM_OPTIONS,
+    "openai": frozenset(
+        {
+            "base_url",
+            "served_model",
+            "api_key_env",
+            "concurrency",
+            "timeout",
+            "max_retries",
+            "backoff",
+            "revision",
+        }
+    ),
+}
+#: engine -> options it cannot run without.
+REQUIRED: dict[str, tuple[str, ...]] = {"openai": ("base_url",)}
+
+
+def check_options(engine: str, options: Mapping[str, Any], where: str = "engine_options") -> None:
+    """Raise DartError naming ``where`` and the key when ``options`` has a key ``engine``
+    does not accept or lacks one it requires."""
+    if engine not in ENGINE_OPTIONS:
+        raise DartError(f"unknown engine {engine!r}; known: {sorted(ENGINE_OPTIONS)}")
+    if not isinstance(options, Mapping):
+        raise DartError(f"{where} must be a mapping of option names to values")
+    allowed = ENGINE_OPTIONS[engine]
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        hint = ""
+        if engine == "vllm" and "batch_size" in unknown:
+            hint = " (vLLM's batch limit is max_num_seqs)"
+        raise DartError(
+            f"{where}: unknown option(s) {', '.join(unknown)} for engine {engine}{hint}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    missing = [k for k in REQUIRED.get(engine, ()) if options.get(k) in (None, "")]
+    if missing:
+        raise DartError(f"{where}: engine {engine} needs option(s) {', '.join(missing)}")
