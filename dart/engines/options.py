@@ -23,21 +23,24 @@ from typing import Any
 
 from dart.errors import DartError
 
-#: ``vllm.LLM`` keyword arguments passed through unchanged (vLLM 0.32/0.33 ``EngineArgs``
+#: ``vllm.LLM`` keyword arguments passed through unchanged (vLLM 0.32 ``EngineArgs``
 #: fields, minus those the vllm engine sets itself: model, revision, tokenizer revision,
 #: tensor_parallel_size, dtype, seed).
 VLLM_LLM_OPTIONS = frozenset(
     {
         "block_size",
-        "calculate_kv_scales",
+        "compilation_config",
         "cpu_offload_gb",
         "disable_custom_all_reduce",
         "disable_log_stats",
         "distributed_executor_backend",
+        "download_dir",
         "enable_chunked_prefill",
         "enable_prefix_caching",
         "enforce_eager",
         "gpu_memory_utilization",
+        "hf_overrides",
+        "kv_cache_memory_bytes",
         "kv_cache_dtype",
         "load_format",
         "max_logprobs",
@@ -46,7 +49,8 @@ VLLM_LLM_OPTIONS = frozenset(
         "max_num_seqs",
         "pipeline_parallel_size",
         "quantization",
-        "swap_space",
+        "scheduling_policy",
+        "speculative_config",
         "tokenizer",
         "tokenizer_mode",
         "trust_remote_code",
