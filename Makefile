@@ -53,6 +53,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/lint-imports
 	$(BIN)/snakemake --lint
 
 pytest: install

@@ -35,8 +35,8 @@ def _requests(prompts: int, n: int, template_name: str, tokenizer):
     template = get_template(template_name)
     rows = list(generate_queries(7, prompts))
     return [
-        Request(f"{row['query_id']}-{t}", template.render(row["query"], tokenizer),
-                trial_seed(1, row["query_id"], t))
+        Request(f"{row['source_id']}-{t}", template.render(row["query"], tokenizer),
+                trial_seed(1, row["source_id"], t))
         for row in rows for t in range(n)
     ]  # fmt: skip
 

@@ -49,7 +49,7 @@ def generate(engine, kind: str, args, workdir: str) -> tuple[list[dict], dict]:
         "template": template.name,
         "engine_seconds": stats["engine_seconds"],
         "wall_seconds": round(wall, 2),
-        "items_per_s": stats["items_per_s"],
+        "items_per_s": stats["rows_per_s"],
         "real_tokens_per_s": stats["tokens_per_s"],
         # CPU seconds of this process (all threads): a figure the machine's load does not skew
         "cpu_seconds": round(cpu, 1),

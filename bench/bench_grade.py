@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_grade.py --n 20000 --workers 2
     .venv/bin/python bench/bench_grade.py --only independent --misses
     .venv/bin/python bench/bench_grade.py --only pathological
+    .venv/bin/python bench/bench_grade.py --only peer --peer-tests /path/to/Math-Verify/tests
 
 Runs, in one process and one after the other, math-verify's own ``parse`` + ``verify``
 (one core, in-process) and our ``grade_rows`` (``--workers`` processes), on the labelled
@@ -10,7 +11,8 @@ suite of tests/grade, on the independently labelled suite (tests/grade/independe
 with agreement per source) and on ``--n`` generated responses whose labels are known by
 construction. ``pathological``: 5,000 rows of one pathological answer plus 5,000 mixed
 generated rows through ``grade_rows`` (ours only), timed. Prints one line per (data set,
-grader).
+grader). ``peer``: the outside check of bench/bench_peer.py (a peer grader's own labelled
+cases, read as data from its test files) through the same comparison.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "grade"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_peer import read_cases  # noqa: E402
 from independent_suite import rows as independent_rows  # noqa: E402
 from labelled_suite import suite  # noqa: E402
 
@@ -134,8 +138,14 @@ def bench_ours(rows: list[dict], workers: int) -> tuple[float, list[str]]:
     return len(rows) / (time.perf_counter() - start), verdicts
 
 
+def _agree(label: str, verdict: str) -> bool:
+    """Verdicts must match the label; a peer case's ``not_correct`` (their label says "not
+    equivalent", not how it fails) is met by any verdict but ``correct``."""
+    return verdict == label or (label == "not_correct" and verdict != "correct")
+
+
 def _agreement(rows: list[dict], verdicts: list[str]) -> float:
-    return sum(v == r["label"] for r, v in zip(rows, verdicts, strict=True)) / len(rows)
+    return sum(_agree(r["label"], v) for r, v in zip(rows, verdicts, strict=True)) / len(rows)
 
 
 def _by_source(rows: list[dict], verdicts: list[str]) -> str:
@@ -146,6 +156,18 @@ def _by_source(rows: list[dict], verdicts: list[str]) -> str:
         agree = sum(v == r["label"] for r, v in pairs)
         parts.append(f"{source} {agree}/{len(pairs)}")
     return ", ".join(parts)
+
+
+def peer_rows(path: str) -> list[dict]:
+    """The peer's cases as labelled rows: label 1 is ``correct``, 0 ``not_correct``."""
+    return [
+        {
+            "response": c["pred"],
+            "gold": c["gold"],
+            "label": "correct" if c["label"] else "not_correct",
+        }
+        for c in read_cases([path])
+    ]
 
 
 def compare(name: str, rows: list[dict], workers: int, misses: bool) -> None:
@@ -162,7 +184,7 @@ def compare(name: str, rows: list[dict], workers: int, misses: bool) -> None:
     print(f"  speed-up: {our_rate / mv_rate:.1f}x")
     if misses:
         for row, ours, theirs in zip(rows, our_verdicts, mv_verdicts, strict=True):
-            if ours != row["label"] or theirs != row["label"]:
+            if not _agree(row["label"], ours) or not _agree(row["label"], theirs):
                 print(
                     f"  label={row['label']} dart={ours} math-verify={theirs} "
                     f"gold={row['gold'][-40:]!r} response={row['response'][-70:]!r}"
@@ -191,15 +213,23 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000, help="generated responses")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--only", choices=["suite", "independent", "generated", "pathological"], action="append"
+        "--only",
+        choices=["suite", "independent", "generated", "pathological", "peer"],
+        action="append",
     )
+    parser.add_argument("--peer-tests", help="a peer grader's test files or folder (for peer)")
     parser.add_argument("--misses", action="store_true", help="list rows either grader misses")
     args = parser.parse_args()
     only = set(args.only or ["suite", "independent", "generated", "pathological"])
+    if args.peer_tests:
+        only.add("peer")
+    elif "peer" in only:
+        parser.error("--only peer needs --peer-tests")
     data = {
         "suite": ("labelled suite", suite),
         "independent": ("independent labels", independent_rows),
         "generated": (f"generated ({args.n})", lambda: generated(args.n)),
+        "peer": ("peer suite (math-verify's tests)", lambda: peer_rows(args.peer_tests)),
     }
     for key, (name, make) in data.items():
         if key in only:

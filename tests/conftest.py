@@ -70,25 +70,13 @@ def build_boxing_model(path: Path, seed: int = 0) -> Path:
     gets a mix of correct, wrong and truncated responses without any trained weights.
     """
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
-    from dart.engines.tiny import build_tokenizer
+    from dart.engines.tiny import build_tokenizer, tiny_llama_config
 
     tokenizer = build_tokenizer()
     tokenizer.add_tokens(list(BOXED))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    config = tiny_llama_config(tokenizer, max_position_embeddings=2048, tie_word_embeddings=False)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     boxed_ids = tokenizer.convert_tokens_to_ids(list(BOXED))

@@ -1,6 +1,9 @@
-"""Prompt templates: exact text, stop strings, versions."""
+"""Prompt templates: exact text, stop strings, and versions pinned to their text."""
 
 from __future__ import annotations
+
+import dataclasses
+import hashlib
 
 import pytest
 
@@ -45,9 +48,49 @@ def test_few_shot_examples_come_before_the_query():
     assert chat.count("<s>assistant: ") == 5
 
 
-def test_every_template_has_a_version_and_unknown_names_fail():
-    for name, t in TEMPLATES.items():
-        assert t.name == name and t.version
-        assert t.describe()["version"] == t.version
+#: template -> (version, sha256 prefix of its rendered text and stop strings). A template
+#: whose text changes without a version bump reruns nothing downstream: this test fails
+#: instead. After a deliberate change, bump the version in dart/prompts.py, then pin both.
+PINNED = {
+    "dart-synth": ("1", "9e72f5a2608d0cc8"),
+    "alpaca": ("2", "7a72206c57d34c4c"),
+    "chat": ("1", "e1bc5ab4c5e3627e"),
+    "chat-few-shot": ("1", "dde992af43e45a15"),
+    "few-shot": ("1", "35e7986490726d94"),
+    "base-few-shot": ("1", "33f962b4d4d1dd26"),
+    "base-few-shot-5": ("1", "98655b065927bd66"),
+}
+
+
+def _fingerprint(template) -> str:
+    """The hash of what a template gives: its text for a placeholder query (chat templates
+    through the tiny tokenizer's chat template) and its stop strings."""
+    tokenizer = build_tokenizer() if template.name.startswith("chat") else None
+    text = template.render("{QUERY}", tokenizer)
+    return hashlib.sha256(repr((text, template.stop)).encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_template_text_is_pinned_to_its_version(name):
+    t = TEMPLATES[name]
+    assert name in PINNED, f"new template {name}: pin ({t.version!r}, {_fingerprint(t)!r})"
+    version, fingerprint = PINNED[name]
+    if _fingerprint(t) != fingerprint:
+        assert t.version != version, f"{name}: text or stop strings changed, version not bumped"
+        pytest.fail(
+            f"{name}: version bumped to {t.version}; pin ({t.version!r}, {_fingerprint(t)!r})"
+        )
+    assert t.version == version, f"{name}: version changed with the same text; pin it"
+    assert t.name == name and t.describe()["version"] == t.version
+
+
+def test_the_pin_sees_a_changed_text():
+    alpaca = TEMPLATES["alpaca"]
+    edited = dataclasses.replace(alpaca, stop=(*alpaca.stop, "###"))
+    assert _fingerprint(edited) != PINNED["alpaca"][1]
+
+
+def test_unknown_names_fail():
+    assert set(PINNED) == set(TEMPLATES)
     with pytest.raises(DartError, match="unknown prompt template"):
         get_template("nope")

@@ -41,7 +41,7 @@ def _cases(tmp):
         (["grade", good, "-o", "o.jsonl", "--timeout", "-1"], "--timeout: must be above 0"),
         (["grade", good, "-o", "o.jsonl", "--memory-mb", "0"], "--memory-mb: must be at least 64"),
         (["generate", "--plan", "p.parquet", "--queries", "q.parquet", "--model", "m", "--template",
-          "dart-synth", "--sampling-json", "{}", "--chunk-size", "0", "-o", "o.parquet"], "--chunk-size"),
+          "dart-synth", "--sampling-json", "{}", "--chunk-size", "0", "-o", "o.parquet"], "argument --chunk-size: must be at least 1, got 0"),
         (["audit", "nothere.parquet"], "nothere.parquet"),
         (["benchmark", "gsm8k", unbalanced, "-o", "b.parquet"], "m.jsonl: row 1"),
         (["train", "--dataset", "nothere.parquet", "--base", "afile", "-o", "model"], "afile: not a model folder"),

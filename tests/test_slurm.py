@@ -310,7 +310,8 @@ def test_a_killed_slurmd_ends_the_run_with_a_clear_error(slurm_run):
     failure = r"SLURM-job '\d+' failed(, SLURM status is: 'FAILED'| due to a node failure)"
     assert re.search(failure, log), log[-4000:]
     assert "Error in rule generate" in log, log[-4000:]
-    assert slurm_run["fail_seconds"] < 120, slurm_run["fail_seconds"]
+    # measured 52.7 s (bench/RESULTS.md "Slurm"); the bound is 5x that and more
+    assert slurm_run["fail_seconds"] < 300, slurm_run["fail_seconds"]
 
 
 def test_every_job_goes_through_sbatch_to_its_partition(slurm_run, local_run):

@@ -13,34 +13,34 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import signal
 import sys
 
 from dart.errors import DartError
 from dart.lineage import records as provenance
+from dart.signals import Interrupted, stop_on_signals
 
 # verb -> (module, one-line help). Later stages add their verbs here.
 VERBS: dict[str, tuple[str, str]] = {
     "queries": ("dart.queries.cli", "ingest raw queries into a queries parquet file"),
-    "model": ("dart.models.embedded", "materialise the embedded SmolLM2 model as a HF folder"),
+    "model": ("dart.models.cli", "materialise the embedded SmolLM2 model as a HF folder"),
     "grade": ("dart.grade.cli", "grade responses against reference answers"),
     "recipes": ("dart.pool.recipes_cli", "validate and write the recipes a pool serves"),
     "plan": ("dart.pool.plan_cli", "plan one sampling round from the tally of earlier rounds"),
     "generate": ("dart.pool.generate_cli", "generate one shard of a round's trials"),
-    "verify": ("dart.pool.verify", "grade one generation shard of the pool"),
+    "verify": ("dart.pool.verify_cli", "grade one generation shard of the pool"),
     "tally": ("dart.pool.tally_cli", "add a round's verified shards to the per-query tally"),
-    "pool": ("dart.pool.finish_cli", "summarise a finished pool"),
+    "pool": ("dart.pool.pool_cli", "summarise a finished pool"),
     "assemble": ("dart.datasets.cli", "assemble a dataset from a pool with a recipe"),
     "train": ("dart.train.cli", "fine-tune a base model on a dataset (CPU, or GPUs via torchrun)"),
     "decontam": (
-        "dart.decontam.overlap",
+        "dart.decontam.cli",
         "flag queries that overlap benchmark items (exact, n-gram)",
     ),
-    "summarize": ("dart.summary.table", "the results table and chart, beside the paper's"),
+    "summarize": ("dart.summary.cli", "the results table and chart, beside the paper's"),
     "benchmark": ("dart.evaluate.benchmark_cli", "read a benchmark into the common item table"),
     "evaluate": ("dart.evaluate.cli", "evaluate a model on a benchmark: generate, then score"),
-    "audit": ("dart.lineage.audit", "walk and check the provenance of a file"),
-    "config": ("dart.config", "validate a config file and write the merged config"),
+    "audit": ("dart.lineage.cli", "walk and check the provenance of a file"),
+    "config": ("dart.config.cli", "validate a config file and write the merged config"),
 }
 
 
@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     wildcards = dict(i.partition("=")[::2] for i in top.wildcards.split(",") if i)
     provenance.set_context(rule=top.rule, wildcards=wildcards)
-    signal.signal(signal.SIGTERM, _terminated)
     try:
-        return int(module.run(args) or 0)
+        with stop_on_signals():
+            return int(module.run(args) or 0)
     except DartError as exc:
         logging.getLogger("dart").error("%s", exc)
         return 2
@@ -91,23 +91,12 @@ def main(argv: list[str] | None = None) -> int:
             "dart %s: %s%s", top.verb, where, exc.strerror or type(exc).__name__
         )
         return 1
-    except KeyboardInterrupt:
+    except Interrupted as stop:
         # SIGINT, or SIGTERM (what Slurm sends at a time limit and Snakemake on cancel):
         # the `finally` blocks and context managers on the way have stopped child processes
         # and removed temporary outputs; resumable parts are kept (see each verb).
-        name = "SIGTERM" if _SIGNALLED else "SIGINT"
-        logging.getLogger("dart").error("dart %s: stopped by %s", top.verb, name)
-        return 128 + (signal.SIGTERM if _SIGNALLED else signal.SIGINT)
-
-
-_SIGNALLED: list[int] = []
-
-
-def _terminated(signum: int, frame: object) -> None:
-    """SIGTERM takes the same way out as Ctrl-C: cleanup runs, no traceback is printed."""
-    _SIGNALLED.append(signum)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut cleanup short
-    raise KeyboardInterrupt
+        logging.getLogger("dart").error("dart %s: %s", top.verb, stop)
+        return stop.exit_code
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Loading and validating the pipeline config against its JSON schema (draft 2020-12).
+"""The pipeline config (layer 3): loading and validating it against its JSON schema
+(``schema/config.schema.yaml``, draft 2020-12), and the names derived from it.
 
-Defaults from the schema are filled in, and every error names the key at fault:
+Defaults from the schema are filled in, and every error names the key at fault;
+:mod:`dart.config.cli` is the ``dart config`` verb:
 
     dart config config.yaml                 # validate, print nothing, exit 0
     dart config config.yaml -o merged.yaml  # also write the merged config
@@ -19,7 +21,10 @@ from typing import Any
 
 import yaml
 
+from dart.config.engine_options import check_options
 from dart.errors import DartError
+from dart.lineage.records import code_version, write_text_atomic
+from dart.prompts import TEMPLATES
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.yaml"
 
@@ -133,9 +138,7 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
 
 def check_engine_options(cfg: Mapping[str, Any], *, source: str = "config") -> None:
     """Every ``engine_options`` key is an option of its section's engine
-    (``dart.engines.options``): an unknown one is refused here, before any job starts."""
-    from dart.engines.options import check_options
-
+    (``dart.config.engine_options``): an unknown one is refused here, before any job starts."""
     sections = [(f"synth.{n}", s) for n, s in cfg.get("synth", {}).items()]
     if "eval" in cfg:
         sections.append(("eval", cfg["eval"]))
@@ -198,8 +201,6 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
 
 def _check_templates(cfg: Mapping[str, Any], source: str) -> None:
     """Every template a section names is registered in dart.prompts."""
-    from dart.prompts import TEMPLATES
-
     named = [(f"synth.{n}.template", s["template"]) for n, s in cfg.get("synth", {}).items()]
     named += [
         (f"train.models.{n}.template", h["template"])
@@ -277,8 +278,6 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
 
 def write_merged(config: Mapping[str, Any], results_dir: str | os.PathLike) -> Path:
     """Write the merged config of this run to results/config.yaml and results/runs/<time>.yaml."""
-    from dart.lineage.records import code_version, write_text_atomic
-
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     header = f"# merged config of the run at {stamp}; code {code_version()}\n"
     text = header + yaml.safe_dump(dict(config), sort_keys=False)
@@ -286,17 +285,3 @@ def write_merged(config: Mapping[str, Any], results_dir: str | os.PathLike) -> P
     write_text_atomic(text, results / "runs" / f"{stamp}-config.yaml")
     write_text_atomic(text, results / "config.yaml")
     return results / "config.yaml"
-
-
-def add_arguments(parser: Any) -> None:
-    parser.add_argument("config", help="config file to validate")
-    parser.add_argument("-o", "--output", help="write the merged config (defaults filled) here")
-
-
-def run(args: Any) -> int:
-    merged = load(args.config)
-    if args.output:
-        from dart.lineage.records import write_text_atomic
-
-        write_text_atomic(yaml.safe_dump(merged, sort_keys=False), args.output)
-    return 0

@@ -2,7 +2,9 @@
 
 Modules: :mod:`recipes` (vrt, uniform, prop2diff and a user's own; pure, no model),
 :mod:`assemble` (the first correct responses per query in trial order), :mod:`card`
-and :mod:`plots` (the dataset card and its figures), :mod:`cli` (``dart assemble``).
+and :mod:`plots` (the dataset card and its figures), :mod:`cli` (``dart assemble``),
+:mod:`version` (``ASSEMBLY_VERSION``, a leaf).
 
-    dart assemble --pool results/pool/smollm2 --recipe-json '{"name": "uniform", "k": 2}' ...
+    dart assemble --queries data/queries/generated.parquet --verified results/pool/P/round*/verified/*.parquet \\
+        --recipe-json '{"recipe": "uniform", "k": 2}' --name uniform --cap 16 -o results/datasets/uniform.parquet ...
 """

@@ -41,9 +41,6 @@ DATASET_COLUMNS = (
     "level", "source", "template_version", "grader_version", "model",
 )  # fmt: skip
 FAIL_BINS = np.linspace(0.0, 1.0, 11)
-#: Version of the assembly and of the recipes' selection (``dart.datasets.recipes``): bump it when
-#: a change can alter which rows a dataset keeps or how they are written.
-ASSEMBLY_VERSION = "1"
 
 
 def scan_pool(pool: pl.LazyFrame | Sequence[str | os.PathLike]) -> pl.LazyFrame:

@@ -25,6 +25,7 @@ from dart.datasets.card import dataset_card
 from dart.datasets.plots import plot_all
 from dart.datasets.recipes import recipe_from_config
 from dart.decontam.overlap import read_contamination
+from dart.inputs import load_json_arg
 from dart.lineage.records import (
     read_record,
     record_path,
@@ -33,7 +34,7 @@ from dart.lineage.records import (
     write_record,
     write_text_atomic,
 )
-from dart.pool.plan_cli import load_json_arg, read_queries
+from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
 

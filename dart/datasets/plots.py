@@ -13,14 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dart.lineage.records import atomic_output
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (imported here, when a figure is drawn)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +36,7 @@ def _centres(edges: list[float]) -> list[float]:
 
 def plot_correct_per_query(stats: Mapping[str, Mapping[str, Any]], path: str | os.PathLike) -> Path:
     """Mean correct responses per query, by level (left) and fail-rate bin (right)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     groups = sorted({g for s in stats.values() for g in s.get("per_level", {})})
     for name, s in stats.items():
@@ -49,12 +50,12 @@ def plot_correct_per_query(stats: Mapping[str, Mapping[str, Any]], path: str | o
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend()
-    return _save(fig, plt, path)
+    return save_figure(fig, plt, path)
 
 
 def plot_fail_rate_hist(stats: Mapping[str, Mapping[str, Any]], path: str | os.PathLike) -> Path:
     """Kept responses per fail-rate bin (one line per recipe) and queries per bin (dashed)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     twin = ax.twinx()
     for name, s in stats.items():
@@ -67,51 +68,15 @@ def plot_fail_rate_hist(stats: Mapping[str, Mapping[str, Any]], path: str | os.P
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
     twin.legend(loc="upper right")
-    return _save(fig, plt, path)
+    return save_figure(fig, plt, path)
 
 
-def _save(fig, plt, path: str | os.PathLike) -> Path:
+def save_figure(fig, plt, path: str | os.PathLike) -> Path:
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return Path(path)
-
-
-def plot_summary(rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLike) -> Path:
-    """Accuracy per benchmark, one bar group per model (rows of dart.summary.table).
-
-    Error bars: the 95% Wilson interval over the items of all the model's seeds pooled;
-    black marks: the published number of the matching paper row, where there is one.
-    """
-    from dart.summary.table import wilson
-
-    plt = _pyplot()
-    ours = [r for r in rows if r.kind == "ours"]
-    paper = {(r.base, r.recipe): r for r in rows if r.kind == "paper"}
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + len(ours) * (0.5 + 0.35 * len(cols))), 4.5))
-    width = 0.8 / max(len(cols), 1)
-    for j, bench in enumerate(cols):
-        xs, ys, err = [], [], [[], []]
-        for i, row in enumerate(ours):
-            cell = row.cells.get(bench)
-            if cell is None:
-                continue
-            lo, hi = wilson(cell.n_correct, cell.n) if cell.n else (cell.mean / 100,) * 2
-            xs.append(i + (j - (len(cols) - 1) / 2) * width)
-            ys.append(cell.mean)
-            err[0].append(max(cell.mean - 100 * lo, 0.0))
-            err[1].append(max(100 * hi - cell.mean, 0.0))
-            published = paper.get((row.base, row.recipe))
-            if published is not None and bench in published.cells:
-                ax.plot(xs[-1], published.cells[bench].mean, "k_", markersize=12, mew=2)
-        ax.bar(xs, ys, width, yerr=err, capsize=2, label=bench)
-    ax.set_xticks(range(len(ours)), [r.model for r in ours], rotation=20, ha="right")
-    ax.set(ylabel="accuracy (%)", ylim=(0, 100), title="accuracy by benchmark (black: paper)")
-    ax.grid(axis="y", alpha=0.3)
-    if cols:
-        ax.legend(fontsize="small", ncols=min(len(cols), 4))
-    return _save(fig, plt, path)
 
 
 def plot_all(stats: Mapping[str, Mapping[str, Any]], outdir: str | os.PathLike) -> list[Path]:

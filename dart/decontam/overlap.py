@@ -1,4 +1,4 @@
-"""``dart decontam``: flag queries that overlap a benchmark item (exact or word n-gram).
+"""Flag queries that overlap a benchmark item (exact or word n-gram); ``dart decontam``.
 
 Each query is checked against every item of every benchmark file given:
 
@@ -39,8 +39,6 @@ count of shared n-grams; stats with counts per benchmark and per source.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import re
 import time
 import unicodedata
@@ -52,12 +50,10 @@ from typing import Any
 
 import polars as pl
 
+from dart.decontam.version import DECONTAM_VERSION
 from dart.errors import DartError
-from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
+from dart.inputs import read_table, read_tables
 
-log = logging.getLogger(__name__)
-
-VERSION = "decontam-1"
 COLUMNS = {
     "query_id": pl.String, "source": pl.String, "benchmark": pl.String, "item_id": pl.String,
     "match": pl.String, "overlap": pl.Int64, "query_ngrams": pl.Int64,
@@ -145,13 +141,7 @@ class BenchmarkIndex:
 
 def read_benchmark(path: str) -> pl.DataFrame:
     """item_id, question, benchmark (default: the file's stem) of a benchmark file."""
-    try:
-        frame = pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise DartError(f"{path}: cannot read benchmark ({exc})") from exc
-    missing = {"item_id", "question"} - set(frame.columns)
-    if missing:
-        raise DartError(f"{path}: benchmark lacks column(s) {', '.join(sorted(missing))}")
+    frame = read_table(path, ("item_id", "question"), "benchmark")
     name = pl.col("benchmark") if "benchmark" in frame.columns else pl.lit(Path(path).stem)
     return frame.select(
         pl.col("item_id").cast(pl.String), pl.col("question").cast(pl.String).fill_null(""),
@@ -233,7 +223,7 @@ def build_stats(
         name for name, t in zip(index.names, index.toks, strict=True) if len(t) < index.n
     )
     return {
-        "version": VERSION,
+        "version": DECONTAM_VERSION,
         "ngram": index.n,
         "min_overlap": min_overlap,
         "queries": queries.height,
@@ -275,61 +265,13 @@ def counts_by_benchmark(
 
 
 def read_contamination(paths: Sequence[str]) -> pl.DataFrame:
-    """Concatenate ``dart decontam`` outputs; errors name the file."""
-    frames = []
-    for path in paths:
-        try:
-            frame = pl.read_parquet(path)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise DartError(f"{path}: cannot read contamination file ({exc})") from exc
-        missing = {"query_id", "benchmark", "item_id", "match"} - set(frame.columns)
-        if missing:
-            raise DartError(f"{path}: contamination file lacks {', '.join(sorted(missing))}")
-        frames.append(
-            frame.select([pl.col(c).cast(t) for c, t in COLUMNS.items() if c in frame.columns])
-        )
-    if not frames:
+    """Concatenate ``dart decontam`` outputs (duplicate rows once); errors name the file."""
+    if not paths:
         return pl.DataFrame(schema=COLUMNS)
-    return pl.concat(frames, how="diagonal_relaxed").unique(maintain_order=True)
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
-    p.add_argument("--benchmarks", nargs="+", required=True, help="benchmark parquet files")
-    p.add_argument("--ngram", type=int, default=13, help="n of the word n-grams (default 13)")
-    p.add_argument("--min-overlap", type=int, default=1,
-                   help="shared distinct n-grams that flag a query (default 1)")  # fmt: skip
-    p.add_argument("--numbers-must-agree", action=argparse.BooleanOptionalAction, default=True,
-                   help="an n-gram hit counts only when the numbers of the query and the item "
-                        "agree (one within the other, in order; default on)")  # fmt: skip
-    p.add_argument("-o", "--output", required=True, help="flagged rows: data/decontam/S.parquet")
-    p.add_argument(
-        "--stats", required=True, help="counts per benchmark: data/decontam/S.stats.json"
+    frames = read_tables(
+        paths,
+        ("query_id", "benchmark", "item_id", "match"),
+        "contamination file",
+        lambda f: f.select([pl.col(c).cast(t) for c, t in COLUMNS.items() if c in f.columns]),
     )
-
-
-def run(args: argparse.Namespace) -> int:
-    from dart.pool.plan_cli import read_queries
-
-    queries = read_queries(args.queries)
-    benchmarks = [read_benchmark(p) for p in args.benchmarks]
-    flagged, stats = decontaminate(
-        queries,
-        benchmarks,
-        n=args.ngram,
-        min_overlap=max(args.min_overlap, 1),
-        numbers=args.numbers_must_agree,
-    )
-    stats["files"] = {"queries": list(args.queries), "benchmarks": list(args.benchmarks)}
-    write_parquet_atomic(flagged, args.output)
-    write_json_atomic(stats, args.stats)
-    params = {"ngram": args.ngram, "min_overlap": args.min_overlap,
-              "numbers_must_agree": args.numbers_must_agree, "version": VERSION}  # fmt: skip
-    inputs = [*args.queries, *args.benchmarks]
-    write_record(args.output, step="decontam", params=params, inputs=inputs, rows=flagged.height,
-                 extra={"per_benchmark": stats["per_benchmark"]})  # fmt: skip
-    write_record(args.stats, step="decontam", params=params, inputs=[args.output, *inputs])
-    log.info("%d of %d queries flagged (%s) in %.1f s", stats["flagged_queries"], queries.height,
-             ", ".join(f"{b}: {c['flagged_queries']}" for b, c in stats["per_benchmark"].items()),
-             stats["seconds"]["total"])  # fmt: skip
-    return 0
+    return frames.unique(maintain_order=True)

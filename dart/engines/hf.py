@@ -38,6 +38,7 @@ from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingP
 from dart.engines.sampling import StopChecker, sample_rows, seeded_generator
 from dart.engines.versions import DECODER_VERSION  # bump it there (light import)
 from dart.errors import DartError
+from dart.lineage.records import read_record
 
 log = logging.getLogger(__name__)
 
@@ -416,8 +417,6 @@ def _eos_ids(model, tokenizer) -> list[int]:
 
 def _recorded_hash(model: str) -> str | None:
     """The model folder's hash from its provenance sidecar, when it has one (never re-hashed)."""
-    from dart.lineage.records import read_record
-
     path = Path(model)
     record = read_record(path) if path.exists() else None
     return record.get("sha256") if record else None

@@ -40,6 +40,7 @@ from typing import Any
 from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingParams
 from dart.engines.versions import OPENAI_CLIENT_VERSION
 from dart.errors import DartError
+from dart.lineage.records import read_record
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +243,6 @@ class OpenAIEngine(Engine):
         return list(results)  # in request order
 
     def describe(self) -> dict[str, Any]:
-        from dart.lineage.records import read_record
-
         record = read_record(Path(self.model_id)) if Path(self.model_id).exists() else None
         return {
             "engine": self.name,

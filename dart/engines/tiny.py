@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 import sys
 from pathlib import Path
+from typing import Any
 
 SPECIALS = ("<unk>", "<pad>", "<s>", "</s>")
 CHAT_TEMPLATE = (
@@ -40,24 +41,32 @@ def build_tokenizer():
     return tokenizer
 
 
+def tiny_llama_config(tokenizer, **overrides: Any):
+    """A two-layer Llama config sized for ``tokenizer`` (``overrides`` replace settings)."""
+    from transformers import LlamaConfig  # deferred: transformers is heavy
+
+    settings = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 1024,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    return LlamaConfig(**{**settings, **overrides})
+
+
 def build_tiny_model(path: str | Path, seed: int = 0) -> Path:
     """Write a random two-layer Llama and its tokenizer to ``path``; return the path."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     tokenizer = build_tokenizer()
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    config = tiny_llama_config(tokenizer)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     with torch.no_grad():  # wider logits: less uniform, so some texts end early

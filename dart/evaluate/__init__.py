@@ -12,9 +12,6 @@
 Modules: ``items`` (the common item table), ``loaders`` (published schemas),
 ``embedded`` (generated benchmarks), ``benchmarks`` (the registry), ``generation``,
 ``numeric`` and ``scoring`` (benchmark-specific comparison), ``results`` (metrics),
-``signals`` (clean stop on SIGTERM/SIGINT), and the CLI modules.
+``version`` (``EVAL_VERSION``, a leaf), and the
+CLI modules.
 """
-
-#: Version of the evaluation code (generation set-up, scoring rules, metrics); bump when a
-#: change can alter a result. Rules pass it through ``params:``.
-EVAL_VERSION = "1"

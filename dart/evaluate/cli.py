@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from dart.evaluate.signals import Interrupted, stop_on_signals
+from dart.evaluate import commands
+from dart.grade.options import add_grader_options
+from dart.signals import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,7 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--options-json", default="{}", help='scoring options, e.g. {"tolerance": "relative-4pct"}'
     )
-    parser.add_argument("--workers", type=int, help="grader processes (default: all cores)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per item")
-    parser.add_argument("--memory-mb", type=int, default=2048, help="memory per grader process")
+    add_grader_options(parser)
     parser.add_argument("-o", "--output", required=True, help="result JSON")
     parser.add_argument("--items", required=True, help="per-item JSONL")
 
@@ -59,13 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.evaluate import commands
-
     step = commands.generate if args.step == "generate" else commands.score
     try:
-        with stop_on_signals():
-            step(args)
-    except Interrupted as stop:
+        step(args)
+    except Interrupted as stop:  # `dart` turns SIGTERM/SIGINT into this (dart.signals)
         kept = " (finished chunks kept for a rerun)" if args.step == "generate" else ""
         log.error("evaluate %s: %s; no output written%s", args.step, stop, kept)
         return stop.exit_code

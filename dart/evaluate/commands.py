@@ -16,10 +16,16 @@ from typing import Any
 
 import polars as pl
 
-from dart.engines import engine_options
+from dart.engines import engine_options, get_engine
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
+from dart.evaluate.generation import generate_responses, resolve_template
 from dart.evaluate.items import SCHEMA
+from dart.evaluate.results import metrics
+from dart.evaluate.scoring import score_rows, scoring_options
+from dart.grade import GRADER_VERSION
+from dart.grade.options import grader_options
+from dart.inputs import read_table
 from dart.lineage.records import atomic_output, hash_path, read_record, write_record
 from dart.lineage.versions import pick
 
@@ -42,13 +48,7 @@ def json_object(text: str, flag: str) -> dict:
 
 def read_benchmark(path: str | Path) -> pl.DataFrame:
     """The item table written by ``dart benchmark``; DartError naming what is wrong."""
-    if not Path(path).exists():
-        raise DartError(f"{path}: no such benchmark file")
-    frame = pl.read_parquet(path)
-    missing = [c for c in SCHEMA if c not in frame.columns]
-    if missing:
-        raise DartError(f"{path}: not a benchmark item table (missing {missing})")
-    return frame
+    return read_table(path, SCHEMA, "benchmark item table")
 
 
 def _benchmark_type(items: pl.DataFrame) -> str | None:
@@ -64,9 +64,6 @@ def _weights_hash(described: dict[str, Any], model: str) -> str | None:
 
 
 def generate(args: argparse.Namespace) -> None:
-    from dart.engines import get_engine
-    from dart.evaluate.generation import generate_responses, resolve_template
-
     items = read_benchmark(args.benchmark)
     kind = _benchmark_type(items)
     template = resolve_template(args.template, kind)
@@ -96,7 +93,7 @@ def generate(args: argparse.Namespace) -> None:
         extra={"timing": {k: v for k, v in stats.items() if k != "sampling"}},
         versions=pick(f"template:{args.template}", f"engine:{args.engine}", "evaluate"),
     )
-    log.info("evaluate: wrote %s (%s items/s)", args.output, stats["items_per_s"])
+    log.info("evaluate: wrote %s (%s items/s)", args.output, stats["rows_per_s"])
 
 
 def _joined(items: pl.DataFrame, generations: pl.DataFrame, gen_path) -> list[dict]:
@@ -132,10 +129,6 @@ def _template(generations: pl.DataFrame) -> dict[str, str | None]:
 
 
 def score(args: argparse.Namespace) -> None:
-    from dart.evaluate.results import metrics
-    from dart.evaluate.scoring import score_rows, scoring_options
-    from dart.grade import GRADER_VERSION
-
     items = read_benchmark(args.benchmark)
     generations = pl.read_parquet(args.generations)
     kind = _benchmark_type(items)
@@ -144,12 +137,7 @@ def score(args: argparse.Namespace) -> None:
         dict(entry.options) if entry else {}, json_object(args.options_json, "--options-json")
     )
     rows = _joined(items, generations, args.generations)
-    scored = list(
-        score_rows(
-            rows, options=options, workers=args.workers, timeout=args.timeout,
-            memory_mb=args.memory_mb,
-        )
-    )  # fmt: skip
+    scored = list(score_rows(rows, options=options, **grader_options(args)))
     gen_record = read_record(args.generations) or {}
     result = {
         "benchmark": args.benchmark_name,

@@ -18,8 +18,6 @@ from typing import Any
 
 import polars as pl
 
-from dart.errors import DartError
-
 SCHEMA = {
     "item_id": pl.String,
     "benchmark": pl.String,
@@ -41,23 +39,6 @@ def item_id(question: str, gold: str) -> str:
     """16 hex chars of the sha256 of the whitespace-normalised question and its answer."""
     text = _SPACE.sub(" ", question).strip() + "\0" + gold.strip()
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def need(row: dict[str, Any], column: str, where: str) -> Any:
-    """The value of ``column``; DartError naming the row and the columns it has if absent."""
-    if column not in row:
-        found = ", ".join(sorted(row)) or "none"
-        raise DartError(f"{where}: missing column {column!r} (columns: {found})")
-    return row[column]
-
-
-def text(value: Any, column: str, where: str) -> str:
-    """Non-empty text (numbers accepted and written as text); DartError otherwise."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise DartError(f"{where}: empty {column!r}")
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DartError(f"{where}: {column!r} must be text, got {type(value).__name__}")
-    return str(value).strip()
 
 
 def level_number(value: Any) -> int | None:

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from dart.errors import DartError
-from dart.evaluate.items import level_number, need, text
+from dart.evaluate.items import level_number
 from dart.grade.extract import last_boxed
+from dart.queries.formats import clean_text, need
 
 Record = dict[str, Any]
 THEOREMQA_TYPES = ("bool", "integer", "float", "list of integer", "list of float", "option")
@@ -50,11 +51,11 @@ def split_top_level(answer: str, sep: str = ",") -> list[str]:
 
 def map_math(row: Record, where: str) -> Record:
     """MATH (problem, solution, level "Level 3", type); reference = last box of solution."""
-    question = text(need(row, "problem", where), "problem", where)
+    question = clean_text(need(row, "problem", where), "problem", where)
     if row.get("answer") not in (None, ""):
-        gold = text(row["answer"], "answer", where)
+        gold = clean_text(row["answer"], "answer", where)
     else:
-        solution = text(need(row, "solution", where), "solution", where)
+        solution = clean_text(need(row, "solution", where), "solution", where)
         gold = last_boxed(solution)
         if not gold or not gold.strip():
             raise DartError(f"{where}: no \\boxed{{}} reference answer in 'solution'")
@@ -77,8 +78,8 @@ def map_math500(row: Record, where: str) -> Record:
 
 def map_gsm8k(row: Record, where: str) -> Record:
     """GSM8K (question, answer); reference = the number after ``####``, commas removed."""
-    question = text(need(row, "question", where), "question", where)
-    answer = text(need(row, "answer", where), "answer", where)
+    question = clean_text(need(row, "question", where), "question", where)
+    answer = clean_text(need(row, "answer", where), "answer", where)
     _, sep, tail = answer.rpartition("####")
     gold = tail.strip().replace(",", "").replace("$", "").strip()
     if not sep or not gold:
@@ -88,8 +89,8 @@ def map_gsm8k(row: Record, where: str) -> Record:
 
 def map_collegemath(row: Record, where: str) -> Record:
     """MWPBench CollegeMath (data_source, question_number, question, answer $...$, data_topic)."""
-    question = text(need(row, "question", where), "question", where)
-    gold = strip_math(text(need(row, "answer", where), "answer", where))
+    question = clean_text(need(row, "question", where), "question", where)
+    gold = strip_math(clean_text(need(row, "answer", where), "answer", where))
     if not gold:
         raise DartError(f"{where}: empty reference answer in 'answer'")
     topic = row.get("data_topic")
@@ -103,9 +104,19 @@ def map_collegemath(row: Record, where: str) -> Record:
 
 def map_deepmind(row: Record, where: str) -> Record:
     """DeepMind Mathematics as in the DART-Math repo (question, answer)."""
-    question = text(need(row, "question", where), "question", where)
-    gold = text(need(row, "answer", where), "answer", where)
-    return {"question": question, "gold": gold, "answer_kind": "math"}
+    question = clean_text(need(row, "question", where), "question", where)
+    gold = clean_text(need(row, "answer", where), "answer", where)
+    return {"question": question, "gold": deepmind_list(gold, question), "answer_kind": "math"}
+
+
+def deepmind_list(gold: str, question: str) -> str:
+    """A bracketed answer (``[3, 5]``, "list the prime factors of 15") is a list of answers,
+    written ``3, 5`` for the grader, unless the question asks for an interval."""
+    inner = gold.strip()
+    if not (inner.startswith("[") and inner.endswith("]")) or "interval" in question.lower():
+        return gold
+    parts = split_top_level(inner[1:-1])
+    return ", ".join(parts) if len(parts) > 1 else gold
 
 
 def _tolerances(value: Any, where: str) -> list[float] | None:
@@ -127,7 +138,7 @@ def _tolerances(value: Any, where: str) -> list[float] | None:
 def map_olympiadbench(row: Record, where: str) -> Record:
     """OlympiadBench OE_TO_maths_en_COMP (context, question, final_answer list of $...$,
     is_multiple_answer, answer_type, subfield, error). Gold: JSON list of answer parts."""
-    question = text(need(row, "question", where), "question", where)
+    question = clean_text(need(row, "question", where), "question", where)
     context = row.get("context")
     if isinstance(context, str) and context.strip():
         question = f"{context.strip()}\n{question}"
@@ -136,7 +147,7 @@ def map_olympiadbench(row: Record, where: str) -> Record:
         final = [final]
     if not isinstance(final, list) or not final:
         raise DartError(f"{where}: 'final_answer' must be a non-empty list, got {final!r}")
-    answers = [text(a, "final_answer", where) for a in final]
+    answers = [clean_text(a, "final_answer", where) for a in final]
     if row.get("is_multiple_answer"):  # "$1$, $2$" or ["$1$", "$2$"]: one part each
         parts = [strip_math(p) for a in answers for p in split_top_level(a)]
     else:
@@ -196,8 +207,8 @@ def theoremqa_gold(value: Any, answer_type: str, where: str) -> str:
 
 def map_theoremqa(row: Record, where: str) -> Record:
     """TheoremQA (Question, Answer, Answer_type, id, subfield); gold typed by Answer_type."""
-    question = text(need(row, "Question", where), "Question", where)
-    answer_type = text(need(row, "Answer_type", where), "Answer_type", where)
+    question = clean_text(need(row, "Question", where), "Question", where)
+    answer_type = clean_text(need(row, "Answer_type", where), "Answer_type", where)
     if answer_type not in THEOREMQA_TYPES:
         raise DartError(
             f"{where}: unknown 'Answer_type' {answer_type!r}; known: {', '.join(THEOREMQA_TYPES)}"

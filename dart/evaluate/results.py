@@ -19,14 +19,15 @@ from dart.grade import OUTCOMES
 Z95 = 1.959963984540054
 
 
-def wilson(correct: int, n: int, z: float = Z95) -> list[float]:
-    """The Wilson score interval [lo, hi] of ``correct`` successes in ``n`` trials."""
-    if n == 0:
-        return [0.0, 1.0]
+def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval (lo, hi) of ``correct`` successes in ``n`` trials (the
+    results' ``wilson95`` and the summary's intervals)."""
+    if n <= 0:
+        return (0.0, 1.0)
     p = correct / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)]
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def stderr(correct: int, n: int) -> float | None:
@@ -61,7 +62,7 @@ def metrics(rows: Iterable[dict]) -> dict:
         "n_correct": correct,
         "accuracy": round(correct / n, 6) if n else 0.0,
         "stderr": stderr(correct, n),
-        "wilson95": wilson(correct, n),
+        "wilson95": [round(bound, 6) for bound in wilson(correct, n)],
         "by_level": _group(rows, "level"),
         "by_subject": _group(rows, "subject"),
         "by_answer_type": _group(rows, "answer_type"),

@@ -25,9 +25,9 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.evaluate.loaders import split_top_level
-from dart.evaluate.numeric import numeric_value
 from dart.grade import grade, grade_rows
-from dart.grade.extract import choice_letter, last_boxed
+from dart.grade.arithmetic import numeric_value
+from dart.grade.extract import all_boxes, choice_letter
 
 OLYMPIAD_DEFAULT_TOLERANCE = 1e-8
 TOLERANCES = ("strict", "relative-4pct")
@@ -49,17 +49,6 @@ def scoring_options(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str
             f"--options-json: tolerance {merged['tolerance']!r}; known: {', '.join(TOLERANCES)}"
         )
     return merged
-
-
-def boxes(text: str) -> list[str]:
-    """Contents of every complete ``\\boxed{}`` in ``text``, in order."""
-    found, end = [], len(text)
-    while (start := max(text.rfind("\\boxed", 0, end), text.rfind("\\fbox", 0, end))) >= 0:
-        content = last_boxed(text[start:end])
-        if content is not None:
-            found.append(content.strip())
-        end = start
-    return found[::-1]
 
 
 def _numbers_close(pred: float, gold: float, mode: str) -> bool:
@@ -113,7 +102,7 @@ def olympiad_equal(
     """OlympiadBench: every gold part matched by a distinct predicted part (any order)."""
     preds = split_top_level(extracted) if len(parts) > 1 else [extracted]
     if len(preds) != len(parts):
-        boxed = boxes(response)
+        boxed = all_boxes(response)
         preds = boxed[-len(parts) :] if len(boxed) >= len(parts) else preds
     if len(preds) != len(parts):
         return False

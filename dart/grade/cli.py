@@ -21,31 +21,14 @@ from pathlib import Path
 
 from dart.errors import DartError
 from dart.grade.compare import describe, differences
-from dart.grade.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, default_workers, grade_rows
-from dart.options import above, at_least
+from dart.grade.options import add_grader_options
+from dart.grade.workers import default_workers, grade_rows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="JSONL file of rows with 'response' and 'gold'")
     parser.add_argument("-o", "--output", help="graded JSONL file (required unless --compare)")
-    parser.add_argument(
-        "--workers",
-        type=at_least(1, "--workers"),
-        default=None,
-        help="worker processes (default: all cores)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=above(0, "--timeout"),
-        default=DEFAULT_TIMEOUT,
-        help="seconds per item (default %(default)s)",
-    )
-    parser.add_argument(
-        "--memory-mb",
-        type=at_least(64, "--memory-mb"),
-        default=DEFAULT_MEMORY_MB,
-        help="address-space limit per worker (default %(default)s)",
-    )
+    add_grader_options(parser)
     parser.add_argument(
         "--lenient",
         action="store_true",

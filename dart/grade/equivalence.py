@@ -3,7 +3,7 @@
 Cheap rules first: several parts compared part by part, choice letters, whole-answer
 yes/no/true/false, identical text after normalisation, exact numbers (the fast path: no
 sympy), whole-word text answers, small exact arithmetic evaluated as floats
-(``dart.grade.quick``); then the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
+(``dart.grade.arithmetic``, which reads only what sympy reads the same way); then the symbolic comparison of ``dart.grade.symbolic``. Percent: ``50\\%`` equals ``50``, and
 also ``0.5`` unless the question asks for a percent; a bare ``0.5`` never equals ``50``.
 Units: a known unit on both sides that differs (``5 m``, ``5 cm``) is wrong; a unit on one
 side only is ignored.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from dart.grade.extract import choice_letter, reference_parts
+from dart.grade.arithmetic import exact_value, values_equal
+from dart.grade.extract import answer_list, choice_letter, reference_parts
 from dart.grade.normalize import Answer, asks_for_percent, normalize, plain_words
-from dart.grade.numbers import Number, numbers_equal, read_number
-from dart.grade.quick import value_of, values_equal
+from dart.grade.numbers import DECIMAL_COMMA, Number, numbers_equal, read_number
 from dart.grade.sentences import top_level_parts
 from dart.grade.symbolic import parse_latex, scaled, sympy_equal
 
@@ -70,6 +70,10 @@ def _numeric(pred: Answer, gold: Answer, query, thousands: bool) -> bool | None:
     )
 
 
+def _decimal_comma(text: str) -> bool:
+    return DECIMAL_COMMA.fullmatch(text) is not None and read_number(text) is None
+
+
 def _words(pred: Answer, gold: Answer) -> bool | None:
     """Whole-answer word comparison (yes/no, true/false, names); None if gold is not words."""
     gold_words = plain_words(gold.text)
@@ -94,8 +98,8 @@ def _set_and_tuple(pred: Answer, gold: Answer) -> bool:
 
 
 def _quick(pred: Answer, gold: Answer, query) -> bool | None:
-    """The float check of ``dart.grade.quick`` on exact forms, or None (sympy decides)."""
-    left, right = value_of(pred.text), value_of(gold.text)
+    """The float check of ``dart.grade.arithmetic`` on exact forms, or None (sympy decides)."""
+    left, right = exact_value(pred.text), exact_value(gold.text)
     if left is None or right is None:
         return None
     outcomes = [
@@ -120,21 +124,26 @@ def _symbolic(pred: Answer, gold: Answer, query) -> bool:
     return False
 
 
-def _parts(text: str) -> list[str]:
-    """The top-level comma parts of an answer, a set's braces ``\\{ \\}`` removed."""
+def _parts(text: str, gold_listed: bool) -> list[str]:
+    """The answers of a list (``dart.grade.extract.answer_list``); a bracketed answer
+    ``[3, 5]`` is a list too when the reference is a plain list (DeepMind-Mathematics)."""
     text = text.strip()
-    if text.startswith("\\{") and text.endswith("\\}"):
-        text = text[2:-2]
-    return top_level_parts(text)
+    if gold_listed and text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1]
+        if len(top_level_parts(inner)) > 1 and "[" not in inner and "(" not in inner:
+            text = inner
+    return answer_list(text)
 
 
 def _several(pred_raw: str, gold_raw: str, kind: str, percent_question) -> bool | None:
     """Part-by-part comparison when the reference lists several answers (``1, 2, 3``,
     ``(2,2), (6,2)``): unordered, each part matched once; None when it does not apply
     (one part, a thousands number, or a different count of parts)."""
-    if reference_parts(gold_raw) < 2 or "," not in gold_raw:
+    if reference_parts(gold_raw) < 2:
         return None
-    gold_parts, pred_parts = _parts(gold_raw), _parts(pred_raw)
+    gold_parts = _parts(gold_raw, False)
+    plain = gold_raw.strip()[:1] not in "([{\\"
+    pred_parts = _parts(pred_raw, plain)
     if len(gold_parts) < 2 or len(pred_parts) != len(gold_parts):
         return None
     unmatched = list(gold_parts)
@@ -183,6 +192,8 @@ def equivalent(
         return False, "unit"
     if pred.text == gold.text and pred.percent == gold.percent:
         return True, "exact"
+    if any(_decimal_comma(a.text) for a in (pred, gold)):
+        return False, "decimal_comma"  # unread by every path, by policy (README)
     words = _words(pred, gold)
     if words is not None:
         return words, "words"

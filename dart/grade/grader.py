@@ -19,6 +19,7 @@ from dart.grade.extract import AnswerTooComplex, extract_answer, gold_answer, re
 from dart.grade.normalize import asks_for_percent
 from dart.grade.numbers import read_number
 from dart.grade.safety import InvalidText, UnsafeAnswer, check_answer, check_text
+from dart.grade.sentences import is_relation
 from dart.grade.symbolic import _library
 from dart.grade.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, TRUNCATED, WRONG, Verdict
 from dart.grade.version import GRADER_VERSION
@@ -90,7 +91,12 @@ def prepare(
         check_text(response, "response")
         check_text(gold, "reference")
         reference = gold_answer(gold)
-        extraction = extract_answer(response, lenient=lenient, parts=reference_parts(reference))
+        extraction = extract_answer(
+            response,
+            lenient=lenient,
+            parts=reference_parts(reference),
+            relation=is_relation(reference),
+        )
         if extraction is None:
             return Verdict(NO_ANSWER, "no_answer")
         extracted = extraction.text[:200]

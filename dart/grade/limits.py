@@ -6,12 +6,15 @@ so the worker would be killed after its timeout. These answers are refused up fr
 a named reason, by estimating the size of the result from the text (log10 arithmetic
 on numeral towers; no evaluation):
 
-- a power of numerals whose value has more than ``MAX_DIGITS`` digits
-  (``9^{9^{9^{9}}}``, ``10^{10^{10}}``, ``2^{10^{9}}``);
-- any other power with a numeral exponent above ``MAX_EXPONENT`` (``(x+1)^{10^{9}}``) and
-  a matrix raised to a power above ``MAX_MATRIX_EXPONENT``;
-- a factorial of more than ``MAX_FACTORIAL``, a binomial ``\\binom{n}{k}`` with both k and
-  n - k above ``MAX_FACTORIAL``.
+- a power of numerals whose exact value has more than ``MAX_DIGITS`` digits in its
+  numerator or denominator (``9^{9^{9^{9}}}``, ``2^{10^{9}}``, ``10^{-10^{9}}``,
+  ``0.5^{10^{9}}``): a negative exponent is as large to decide as a positive one;
+- any other power with a numeral exponent (either sign) above ``MAX_EXPONENT``
+  (``(x+1)^{10^{9}}``, ``x^{-10^{9}}``) and a matrix raised to a power above
+  ``MAX_MATRIX_EXPONENT``;
+- a factorial of more than ``MAX_FACTORIAL``; a binomial ``\\binom{n}{k}`` with both k and
+  n - k above ``MAX_FACTORIAL``, or with more than ``MAX_DIGITS`` digits (``\\binom{10^{9}}{5000}``),
+  or with n above ``MAX_EXPONENT`` and a k that is not a numeral (``\\binom{10^{9}}{k}``).
 
     python -c "from dart.grade.limits import check_structure; check_structure('9^{9^{9^{9}}}')"
 """
@@ -76,10 +79,15 @@ def log10_value(text: str, depth: int = 0) -> float | None:
     return 10**exponent_log * math.log10(base)
 
 
+def _unsigned(exponent: str) -> str:
+    """An exponent without its sign: ``10^{-10^{9}}`` is as large to decide as ``10^{10^{9}}``."""
+    return re.sub(r"^\s*[-+]\s*", "", exponent.strip().strip("{}"))
+
+
 def _check_powers(text: str) -> None:
     for caret in re.finditer(r"\^", text):
         exponent_text, _ = _group(text, caret.end())
-        exponent_log = log10_value(exponent_text)
+        exponent_log = log10_value(_unsigned(exponent_text))
         if exponent_log is None:
             continue
         base = _POWER_BASE.search(text[max(0, caret.start() - 40) : caret.start()])
@@ -88,8 +96,9 @@ def _check_powers(text: str) -> None:
         numeral = _NUMERAL.fullmatch(base.group(1))
         if numeral is not None:
             value = float(numeral.group(0))
-            digits = 10**exponent_log * math.log10(value) if exponent_log < 300 else _INF
-            if value > 1 and digits > MAX_DIGITS:
+            scale = abs(math.log10(value)) if value > 0 else 0.0  # 0.5^n, 10^{-n}: exact too
+            digits = 10**exponent_log * scale if exponent_log < 300 else _INF * (scale > 0)
+            if digits > MAX_DIGITS:
                 size = f"10^{math.log10(digits):.0f}" if digits < _INF else "more than 10^300"
                 raise TooLarge(f"a power with {size} digits")
             continue
@@ -111,6 +120,8 @@ def _check_factorials(text: str) -> None:
         top, end = _group(text, binom.end())
         bottom, _ = _group(text, end)
         n, k = log10_value(top), log10_value(bottom)
+        if n is not None and k is None and n > math.log10(MAX_EXPONENT):
+            raise TooLarge(f"a binomial of n above {MAX_EXPONENT:,} and an unknown k")
         if n is None or k is None or n > 300 or k > 300:
             if n is not None and k is not None:
                 raise TooLarge("a binomial of huge arguments")
@@ -118,6 +129,8 @@ def _check_factorials(text: str) -> None:
         small = min(10**k, 10**n - 10**k)
         if small > MAX_FACTORIAL:
             raise TooLarge(f"a binomial with both k and n-k above {MAX_FACTORIAL:,}")
+        if small > 0 and small * n > MAX_DIGITS:  # C(n, k) < n^k: about k * log10(n) digits
+            raise TooLarge(f"a binomial with more than {MAX_DIGITS:,} digits")
 
 
 def check_structure(answer: str) -> None:

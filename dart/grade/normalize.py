@@ -1,7 +1,8 @@
 """Normalise an extracted answer string before comparison; no parsing, no evaluation.
 
 Removes presentation (``\\left``, ``\\dfrac``, spacing, ``$``), currency, units and
-``\\text{}`` after a number, degree marks, and a single ``x =`` in front. A percent sign
+``\\text{}`` after a number, degree marks, and a single ``x =`` in front; a repeating decimal
+and a whole mixed number become fractions (``dart.grade.numbers.exact_forms``). A percent sign
 (``\\%``, ``percent``, ``pct``) is removed but remembered, and so is a known unit (``cm``,
 ``hours``), so the comparison can decide what they mean.
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from dart.grade.numbers import exact_forms
 
 _PRESENTATION = [
     (re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])"), ""),
@@ -121,7 +124,7 @@ def normalize(answer: str, *, keep_assignment: bool = False) -> Answer:
         if assigned:
             text = assigned.group(1).strip()
     text = _strip_units(text.strip().rstrip(".").strip())
-    text = re.sub(r"\s+", " ", text).strip()
+    text = exact_forms(re.sub(r"\s+", " ", text).strip())
     return Answer(text=text, percent=percent, degrees=degrees, unit=unit)
 
 

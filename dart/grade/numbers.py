@@ -1,10 +1,16 @@
 """Exact reading of plain numbers, the fast path that needs no sympy.
 
 Integers (with ``1,234`` thousands separators where allowed), decimals, ``a/b``,
-``\\frac{a}{b}``, and scientific notation (``1.5e3``, ``1.5\\times10^{3}``) become exact
-fractions; comparison is exact, except that a decimal may stand for a fraction that has
+``\\frac{a}{b}``, and scientific notation (``1.5e3``, ``4e-05``, ``1.5\\times10^{3}``) become
+exact fractions; comparison is exact, except that a decimal may stand for a fraction that has
 no finite decimal when it is that fraction correctly rounded to 6 or more places
 (``0.333333`` = 1/3, as math-verify's 6-place rounding has it; ``0.333`` is a near miss).
+
+``exact_forms`` rewrites the notations that name an exact number in another way, so that
+every later path (this one, ``dart.grade.arithmetic`` and sympy) reads the same value:
+e-notation (``4e-05`` is ``4\\times 10^{-5}``; sympy would read the ``e`` as Euler's number),
+a repeating decimal (``0.\\overline{3}`` is 1/3, ``1.2\\overline{45}`` is 137/110) and a whole
+mixed number as MATH writes it (``2\\frac{1}{2}`` is 5/2, ``-1\\frac{3}{4}`` is -7/4).
 
     python -c "from dart.grade.numbers import read_number; print(read_number('-\\\\frac{3}{4}'))"
 """
@@ -18,12 +24,20 @@ from fractions import Fraction
 _INT = r"\d+"
 _DEC = r"(?:\d+\.\d*|\.\d+)"
 _PLAIN = re.compile(rf"([-+]?)({_DEC}|{_INT})")
-_SEPARATED = re.compile(r"([-+]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?")
+_SEPARATED = re.compile(r"([-+]?)([1-9]\d{0,2}(?:,\d{3})+)(\.\d+)?")
+# A comma between digits that is not a thousands group (``1000,99``, ``0,111``, ``1,22``):
+# a decimal comma, which no path reads (a false accept poisons a dataset; see the README).
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 _SLASH = re.compile(r"([-+]?)(\d+)\s*/\s*(\d+)")
 _FRAC = re.compile(r"([-+]?)\\frac\s*\{\s*([-+]?)(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _FRAC_SHORT = re.compile(r"([-+]?)\\frac\s*(\d)(\d)")
 _SCI = re.compile(
     rf"([-+]?)({_DEC}|{_INT})\s*(?:[eE]\s*([-+]?\d+)|(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*\{{?\s*([-+]?\d+)\s*\}}?)"
+)
+_E_NOTATION = re.compile(r"(?<![\w.\\])(\d+(?:\.\d+)?|\.\d+)[eE]([-+]?\d{1,3})(?![\w.])")
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*(?:\{\s*(\d+)\s*\}|(\d))")
+_MIXED = re.compile(
+    r"([-+]?)\s*(\d+)\s*\\[dtc]?frac\s*(?:\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}|(\d)(\d))"
 )
 MAX_EXPONENT = 400
 MIN_ROUNDED_PLACES = 6  # a decimal this long may stand for a non-terminating fraction
@@ -35,6 +49,38 @@ class Number:
 
     value: Fraction
     places: int | None = None
+
+
+def _repeating(found: re.Match) -> str:
+    whole, fixed = found.group(1) or "0", found.group(2)
+    cycle = found.group(3) or found.group(4)
+    scale, period = 10 ** len(fixed), 10 ** len(cycle) - 1
+    value = int(whole) + Fraction(int(fixed + cycle) - int(fixed or "0"), scale * period)
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _e_notation(found: re.Match) -> str:
+    return f"{found.group(1)}\\times 10^{{{int(found.group(2))}}}"
+
+
+def exact_forms(text: str) -> str:
+    """Repeating decimals and a whole mixed number rewritten as fractions, e-notation as a
+    power of ten (see the module docstring)."""
+    if "e" in text or "E" in text:
+        text = _E_NOTATION.sub(_e_notation, text)
+    if "\\overline" in text:
+        text = _REPEATING.sub(_repeating, text)
+    if "frac" in text:
+        found = _MIXED.fullmatch(text.strip())
+        if found:
+            sign, whole = found.group(1), int(found.group(2))
+            num = int(found.group(3) or found.group(5))
+            den = int(found.group(4) or found.group(6))
+            if 0 < num < den:  # a proper fraction after a whole number: a mixed number
+                return f"{'-' if sign == '-' else ''}\\frac{{{whole * den + num}}}{{{den}}}"
+    return text
 
 
 def _signed(sign: str, value: Fraction) -> Fraction:

@@ -78,6 +78,13 @@ def _guarded_eval_expr(code, local_dict, global_dict):
 _ORIGINAL_EVAL_EXPR: list = []
 
 
+# A run-time patch of a library internal, kept on purpose (issue 16): sympy has no public
+# switch that stops ``parse_expr`` evaluating its input. Upstream behaviour relied on (sympy
+# 1.12-1.14): ``sympy.parsing.sympy_parser.parse_expr`` turns the text into Python code and
+# calls the module-level function ``eval_expr(code, local_dict, global_dict)`` by its global
+# name, so replacing that name reaches every ``parse_expr``/``sympify(str)`` call; number
+# tokens reach it as ``Integer (n )``/``Float ('x' )`` code. tests/grade/
+# test_grade_upstream_patches.py fails if any of this changes.
 def install_sympy_guard() -> None:
     """Make sympy's string evaluation accept only numerals, in this process (idempotent).
 

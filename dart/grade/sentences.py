@@ -26,6 +26,21 @@ _TURN_TOKEN = re.compile(
 _ROLE = re.compile(r"\s*(?:assistant|user|system|model)?\s*")
 _SPAN_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _HOPE = re.compile(r"\s*I hope it is correct\.?", re.IGNORECASE)
+_LABELLED = re.compile(r"[A-Za-z][A-Za-z ,'-]{0,60}:\s*((?:\$|\\\(|\\\[).*)", re.S)
+_ANSWER_NOUN = re.compile(
+    r"(?:the|our|my|its|an?)\s+(?:final\s+|only\s+|correct\s+)?"
+    r"(?:answer|solution|result|value)s?(?:\s+(?:set|we\s+want|we\s+seek))?",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|none|never|cannot|can't|isn't|aren't|don't|doesn't)\b", re.I)
+_REJECTED = re.compile(
+    r"\b(?:not|never|cannot|can't|isn't|aren't|wrong|incorrect|invalid)\b", re.IGNORECASE
+)
+_SPAN_REJECTED = re.compile(
+    r"\W*(?:is|was|seems|looks)\s+(?:wrong|incorrect|invalid|not\b)", re.IGNORECASE
+)
+_SPANS = re.compile(r"(?<!\\)\$([^$]+)\$")
+_HOPE_END = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _CORRECTION = re.compile(
     r",?\s+but\b|\bactually,?|\binstead,|\bno,?\s+wait,?|\brather\b(?!\s+than)|\bcorrection:",
     re.IGNORECASE,
@@ -39,11 +54,13 @@ _VERB = re.compile(
 )
 _COPULA = re.compile(r"(?<=\s)(?:is|are|was|were|equals)(?=\s)", re.IGNORECASE)
 _CONCLUSION = re.compile(
-    r"^(?:so|thus|therefore|hence|in\s+total|altogether|in\s+all|finally|consequently)\b",
+    r"^(?:so|thus|therefore|hence|in\s+total|altogether|in\s+all|finally|consequently"
+    r"|we\s+(?:find|found|obtain|conclude)(?:\s+that)?)\b",
     re.IGNORECASE,
 )
-_LEADING_NUMBER = re.compile(
-    r"^(?:\\?\$\s*)?-?\d[\d,]*(?:\.\d+)?(?:\s*(?:\\%|%|°|\^\s*\{?\\circ\}?|percent\b|pct\b))?"
+_LEADING_NUMBER = re.compile(  # "2/3" is one value, never its numerator
+    r"^(?:\\?\$\s*)?-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?(?![\d.]))?"
+    r"(?:\s*(?:\\%|%|°|\^\s*\{?\\circ\}?|percent\b|pct\b))?"
 )
 _REFERENTIAL = re.compile(
     r"(?:already|above|below|as\s+follows|shown|given|provided|following|unknown|unclear"
@@ -52,7 +69,9 @@ _REFERENTIAL = re.compile(
 )
 _DESCRIPTION = re.compile(r"[A-Za-z'’-]+(?:[ ,]+[A-Za-z'’-]+){3,}")  # 4+ words, nothing else
 MAX_TAIL = 2000  # characters of a line that an answer phrase or a sentence may span
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*(?:\\%|%|percent\b))?")
+_RELATION = re.compile(r"<|>|\\(?:le|ge|leq|geq|lt|gt|neq|ne|leqslant|geqslant)(?![A-Za-z])")
+_SPAN_THEN_CONCLUSION = re.compile(r"\s+(?=(?:So|Thus|Therefore|Hence|Finally)\b)")
 
 
 def own_turn(text: str) -> str:
@@ -100,6 +119,8 @@ def _sentence_end(text: str) -> int:
         span = math_span(text, i) if text[i] in "$\\" else None
         if span is not None:
             i = span[1]
+            if _SPAN_THEN_CONCLUSION.match(text, i):
+                return i  # "... $y = 6$ So, the pair is ...": a new sentence
             continue
         if text[i] == "." and (i + 1 == n or text[i + 1].isspace()):
             return i
@@ -118,9 +139,39 @@ def _corrected(value: str) -> str | None:
     return _NEGATED_TAIL.sub("", value).strip()
 
 
+def top_level_equals(text: str) -> int:
+    """Index of the last '=' outside braces and brackets that is not part of ``<=``, ``>=``,
+    ``!=`` or ``==`` (``\\sum_{k=0}^{n}`` has none); -1 when there is none."""
+    depth, found = 0, -1
+    for i, ch in enumerate(text):
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            before = text[i - 1] if i else ""
+            after = text[i + 1] if i + 1 < len(text) else ""
+            if before not in "<>!=" and after != "=":
+                found = i
+    return found
+
+
+def is_relation(text: str) -> bool:
+    """Whether an answer is an equation or inequality other than a single ``x = value``
+    (``y = 2x + 1`` and ``x \\le 3`` are; ``x = 3`` is not)."""
+    if _RELATION.search(text):
+        return True
+    equals = top_level_equals(text)
+    if equals < 0:
+        return False
+    left, right = text[:equals], text[equals + 1 :]
+    single = re.fullmatch(r"\s*\\?[A-Za-z](?:_\{?\w+\}?)?\s*", left) is not None
+    return not single or re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", right)) is not None
+
+
 def _stated(sentence: str) -> str | None:
-    """What a sentence states: after its last computing '=' or its last verb."""
-    equals = sentence.rfind("=")
+    """What a sentence states: after its last computing (top-level) '=' or its last verb."""
+    equals = top_level_equals(sentence)
     if equals > 0 and not re.fullmatch(r"\s*\\?[A-Za-z](?:_\{?\w+\}?)?\s*", sentence[:equals]):
         return sentence[equals + 1 :].strip()
     verbs = list(_VERB.finditer(sentence))
@@ -139,14 +190,24 @@ def _value_start(value: str) -> str | None:
 NEGATED = ("", False)  # "The answer is not 5.": stated what it is not; look no further
 
 
-def computed(value: str) -> str:
+def computed(value: str, relation: bool = False) -> str:
     """The result of a computation written as the answer (``5 + 7 = 12`` -> ``12``); a
-    single ``x = 3`` is left for the normaliser."""
-    stated = _stated(value) if "=" in value else None
+    single ``x = 3`` is left for the normaliser, and so is the whole answer when the
+    reference is itself a relation (``relation``) or the answer is a list (``p=1, p=2``)."""
+    if relation or "=" not in value or len(top_level_parts(value)) > 1:
+        return value
+    stated = _stated(value)
     return stated if stated and not _has_words(value) else value
 
 
-def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
+def _single_value(text: str) -> str | None:
+    """The one number or math span of text, None when it holds none or several."""
+    values = [m.group(0) for m in _NUMBER.finditer(re.sub(r"\$[^$]*\$", " ", text))]
+    spans = _SPANS.findall(text)
+    return (spans or values)[0] if len(values) + len(spans) == 1 else None
+
+
+def answer_phrase_value(tail: str, relation: bool = False) -> tuple[str, bool] | None:
     """(value, whether it came from a sentence) stated after an answer phrase; None when
     the phrase is followed by no value (look at an earlier phrase), NEGATED when it only
     says what the answer is not."""
@@ -156,8 +217,10 @@ def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
     if tail.startswith("\n"):
         tail = tail.strip()  # "Final answer:\n42": the value is on the next line
     span = math_span(tail)
+    if span is not None and _SPAN_REJECTED.match(tail[span[1] : _sentence_end(tail)]):
+        return NEGATED  # "Answer $5$ is wrong, so ...": a value rejected, not stated
     if span is not None and not _CORRECTION.search(tail[span[1] : _sentence_end(tail)]):
-        return computed(span[0].strip()), False
+        return computed(span[0].strip(), relation), False
     value = _HOPE.sub("", tail[: _sentence_end(tail)]).strip().strip("*").strip()
     value = _corrected(value)
     if value is None:
@@ -170,7 +233,10 @@ def answer_phrase_value(tail: str) -> tuple[str, bool] | None:
         if start is None and len(stated.split()) > 3:
             return None  # "A snail is at the bottom of a well": not a value
         return (start if start else stated), True
-    return computed(value), False
+    if not stated and _has_words(value):  # "Final Answer: Jane started it 3 hours ago."
+        only = None if _NEGATION.search(value) else _single_value(value)
+        return (only, True) if only is not None else None
+    return computed(value, relation), False
 
 
 def _has_words(text: str) -> bool:
@@ -178,9 +244,12 @@ def _has_words(text: str) -> bool:
     return len(re.findall(r"[A-Za-z]{2,}", bare)) >= 2
 
 
-def closing_sentence_value(text: str) -> str | None:
+def closing_sentence_value(text: str, relation: bool = False) -> str | None:
     """The value stated by the response's last sentence when it opens with a conclusion
-    word ("So", "Thus", "Therefore", "In total", ...) or is the whole response, else None."""
+    word ("So", "Thus", "Therefore", "In total", ...) or is the whole response, else None.
+    ``relation``: the reference is a relation, so the sentence's last relation in a math
+    span is the value (``So $y = 2x + 1$.``), never what follows its '='."""
+    text = _HOPE_END.sub("", text)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return None
@@ -191,19 +260,37 @@ def closing_sentence_value(text: str) -> str | None:
         and re.match(r"[A-Za-z]{2,}\s", sentence) is not None
         and _COPULA.search(sentence) is not None
     )
+    labelled = _LABELLED.fullmatch(sentence) if len(lines) == 1 else None
+    if labelled is not None:  # "Special matrix: $...$", the whole response
+        return _whole_value(labelled.group(1))
     if not (_CONCLUSION.match(sentence) or whole) or lines[-1].endswith("?"):
         return None
-    stated = _stated(sentence)
+    if _REJECTED.search(sentence):
+        return None  # "Therefore $x = 5$ is wrong.", "... is not the solution."
+    if relation:
+        relations = [span for span in _SPANS.findall(sentence) if is_relation(span)]
+        if relations:
+            return relations[-1]
+    stated = (_stated(sentence) or "").strip()
     if whole and not _CONCLUSION.match(sentence):
-        start = _value_start(stated) if stated else None
-        return start if start is not None and start == stated.strip() else None
+        return _whole_value(stated)
     if stated:
-        return _value_start(stated)
-    values = [m.group(0) for m in _NUMBER.finditer(re.sub(r"\$[^$]*\$", " ", sentence))]
-    spans = re.findall(r"(?<!\\)\$([^$]+)\$", sentence)
-    if len(values) + len(spans) == 1:
-        return (spans or values)[0]
-    return None
+        start = _value_start(stated)
+        if start is None and _ANSWER_NOUN.fullmatch(stated.rstrip(" .!")):
+            # "Therefore $x \\geq 5$ is the solution.": the value before the verb
+            verbs = list(_VERB.finditer(sentence))
+            start = _single_value(sentence[: verbs[-1].start()]) if verbs else None
+        return start
+    return None if _NEGATION.search(sentence) else _single_value(sentence)
+
+
+def _whole_value(stated: str) -> str | None:
+    """The value when it is all that a statement's predicate holds (a number, a span)."""
+    span = math_span(stated)
+    if span is not None:
+        return span[0] if span[1] == len(stated) else None
+    start = _value_start(stated)
+    return start if start is not None and start == stated else None
 
 
 def _last_sentence(line: str) -> str:

@@ -55,6 +55,14 @@ def _library():
         sll = True
 
         def create_parser(self, latex_str):
+            # A library internal set on purpose (issue 16): latex2sympy2_extended has no
+            # option for ANTLR's prediction mode. Upstream behaviour relied on
+            # (latex2sympy2_extended 1.10-1.11, antlr4-python3-runtime 4.13):
+            # ``_Latex2Sympy.create_parser(latex_str)`` returns the ANTLR ``Parser`` before
+            # parsing, and a Parser's ``_interp`` (its ParserATNSimulator) reads
+            # ``predictionMode`` on every decision. SLL is faster and, on a syntax error,
+            # ``parse`` below retries with full LL, so results are those of LL.
+            # tests/grade/test_grade_upstream_patches.py fails if any of this changes.
             parser = super().create_parser(latex_str)
             if self.sll:
                 parser._interp.predictionMode = PredictionMode.SLL

@@ -29,16 +29,20 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import wait
 
 from dart.errors import DartError
+from dart.grade.compare import math_verify_grade
 from dart.grade.equivalence import canonical_kind
 from dart.grade.grader import (
     TRUNCATED_REASONS,
+    Decision,
     GradeTimeout,
     Prepared,
+    decide,
     grade,
     prepare,
     time_bound,
     verdict_of,
 )
+from dart.grade.symbolic import _library
 from dart.grade.verdict import ERROR, TIMEOUT, Verdict
 
 log = logging.getLogger(__name__)
@@ -65,15 +69,12 @@ def _task_function(name: str, timeout: float, lenient: bool):
     """What a worker runs on one task: a Decision's fields (dart) or a row (math-verify);
     it returns the fields ``verdict`` and ``reason`` (and, for math-verify, the rest)."""
     if name == "dart":
-        from dart.grade.grader import Decision, decide
 
         def run(task: dict) -> dict:
             outcome, detail = decide(Decision(**task), timeout)
             return {"verdict": outcome, "reason": detail}
 
         return run
-    from dart.grade.compare import math_verify_grade
-
     return lambda task: math_verify_grade(**task, lenient=lenient, timeout=timeout).as_fields()
 
 
@@ -97,8 +98,6 @@ def _worker_main(conn, timeout: float, memory_mb: int | None, lenient: bool, gra
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if memory_mb:
         _limit_memory(memory_mb)
-    from dart.grade.symbolic import _library
-
     _library()  # import and guard before the first timed item
     run_task = _task_function(grader, timeout, lenient)
     while True:
@@ -177,6 +176,8 @@ class _Pool:
         self.workers = [self._spawn() for _ in range(workers)]
         self.retry: collections.deque[tuple[int, dict]] = collections.deque()
         self.results: dict[int, dict] = {}
+        # the readiness line: tests (and people) wait for it before interrupting a run
+        log.info("grading with %d worker process(es)", len(self.workers))
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.context, *self.settings)

@@ -1,4 +1,5 @@
-"""``dart audit FILE``: walk a file's provenance back to the raw sources and check it.
+"""The lineage walk behind ``dart audit FILE`` (:mod:`dart.lineage.cli`): a file's
+provenance followed back to the raw sources, and checked.
 
 Works on any output with a record (queries, model folders, pool files, datasets,
 fine-tuned models, evaluation results, the summary): the checks read only the generic
@@ -18,20 +19,14 @@ Recorded paths are relative to the workflow root the record names (the directory
 job ran in); when the audited file is not under that root any more (a moved or copied
 tree), the root is found from the file's own location. The root used is printed.
 
-The exit status is 0 when everything is ok, 1 otherwise; the last line names the first
-file at fault. ``--row N`` follows one dataset row to its generation and verdict.
-
-    dart audit results/datasets/uniform.parquet
-    dart audit data/queries/generated.parquet --json
-    dart audit results/datasets/uniform.parquet --row 0
+    tree, auditor = audit_with("results/datasets/uniform.parquet")
+    print("\n".join(render(tree)))
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,51 +239,3 @@ def audit(path: str, *, ask_snakemake: bool = True) -> tuple[Node, Node | None]:
 def audit_with(path: str, *, ask_snakemake: bool = True) -> tuple[Node, Auditor]:
     auditor = Auditor(ask_snakemake=ask_snakemake)
     return auditor.walk(Path(path)), auditor
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="a dataset, model folder, result or any recorded file")
-    parser.add_argument("--json", action="store_true", help="print the lineage as JSON")
-    parser.add_argument(
-        "--row", type=int, metavar="N", help="follow row N (0-based) of a dataset to its trial"
-    )
-    parser.add_argument(
-        "--no-snakemake",
-        action="store_true",
-        help="skip asking Snakemake whether rule params changed (code versions are still checked)",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.row is not None:
-        from dart.lineage.audit_row import run_row
-
-        return run_row(args)
-    tree, auditor = audit_with(args.file, ask_snakemake=not args.no_snakemake)
-    problem = first_problem(tree)
-    if tree.record is None and tree.status != "missing":
-        sys.stdout.write(f"{args.file}: no provenance record ({args.file}.prov.json)\n")
-        return 1
-    root, why = auditor.top_root or (Path.cwd(), "the current directory")
-    stale = stale_nodes(tree)
-    if args.json:
-        doc = {
-            "root": str(root),
-            "root_from": why,
-            "lineage": to_json(tree),
-            "stale": [{"path": n.path, "why": n.stale} for n in stale],
-            "snakemake": auditor.snakemake_notes(),
-            "ok": problem is None,
-        }
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
-        return 0 if problem is None else 1
-    lines = [f"root: {root} ({why})", *render(tree), *auditor.snakemake_notes()]
-    if stale:
-        lines.append(f"STALE: {len(stale)} record(s) made with other code versions or params:")
-        lines += [f"  {n.path}: {'; '.join(n.stale)}" for n in stale]
-    sys.stdout.write("\n".join(lines) + "\n")
-    if problem is not None:
-        sys.stdout.write(f"FAILED: {problem.path}: {problem.status}: {problem.detail}\n")
-        return 1
-    sys.stdout.write("OK: every file on the way matches its record\n")
-    return 0

@@ -1,4 +1,4 @@
-"""``dart audit DATASET --row N``: one dataset row back to the call that generated it.
+"""One dataset row back to the call that generated it (``dart audit DATASET --row N``).
 
 Reads the row's ids from the dataset, finds the verified shard of its round and shard
 among the dataset's recorded inputs (by the shard records' wildcards, else by content),
@@ -11,9 +11,6 @@ seed, prompt template and grader versions, the raw generated response and its ve
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +107,3 @@ def render_row(info: dict[str, Any]) -> str:
     if not info["response_matches_dataset"]:
         lines.append("  WARNING: the dataset's response differs from the generated one")
     return "\n".join(lines) + "\n"
-
-
-def run_row(args: argparse.Namespace) -> int:
-    info = row_lineage(args.file, args.row)
-    if args.json:
-        sys.stdout.write(json.dumps(info, indent=2, default=str) + "\n")
-    else:
-        sys.stdout.write(render_row(info))
-    return 0 if info["response_matches_dataset"] else 1

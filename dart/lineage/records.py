@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import dart
+from dart.lineage import versions as code_versions
 
 SCHEMA = "dart.provenance/1"
 SUFFIX = ".prov.json"
@@ -277,8 +278,6 @@ def write_record(
     Relative paths are relative to the current directory, the workflow root, which the
     record keeps (``workflow.root``) so that ``dart audit`` resolves them from anywhere.
     """
-    from dart.lineage import versions as code_versions
-
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"cannot record provenance of missing output {p}")

@@ -13,13 +13,13 @@ flat keys:
                           plus ``VLLM_MAPPING_VERSION``
 ``engine:openai``         ``OPENAI_CLIENT_VERSION``: our request mapping (the server's
                           model and version go into each record)
-``assembly``              ``dart.datasets.assemble.ASSEMBLY_VERSION``: recipes and assembly
-``train``                 ``TRAIN_VERSION`` of ``dart.train`` (read from its source)
-``evaluate``              ``EVAL_VERSION`` of ``dart.evaluate`` (read from its source)
+``assembly``              ``dart.datasets.version.ASSEMBLY_VERSION``: recipes and assembly
+``train``                 ``dart.train.version.TRAIN_VERSION``
+``evaluate``              ``dart.evaluate.version.EVAL_VERSION``
 ========================  =============================================================
 
-Importing this module imports nothing heavy; each version is read when asked for, and
-``train``/``evaluate`` are read from the source text (no torch import).
+Every constant sits in a leaf module of its stage (``version.py``, importing nothing), so
+importing this module imports no stage, no model stack and no polars.
 
 For tests only: the environment variable ``DART_VERSION_OVERRIDES`` (a JSON object of
 key -> version, e.g. ``{"grader": "9.9.9"}``) replaces versions in every process that
@@ -32,22 +32,24 @@ records written under it say so (``version_overrides``).
 
 from __future__ import annotations
 
-import ast
 import functools
-import importlib.util
 import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dart.datasets.version import ASSEMBLY_VERSION
+from dart.engines.versions import DECODER_VERSION, OPENAI_CLIENT_VERSION, VLLM_MAPPING_VERSION
 from dart.errors import DartError
+from dart.evaluate.version import EVAL_VERSION
+from dart.grade.version import GRADER_VERSION
+from dart.prompts import TEMPLATES, get_template
+from dart.train.version import TRAIN_VERSION
 
 OVERRIDES_ENV = "DART_VERSION_OVERRIDES"
-#: What a module that has not (yet) declared its version reports.
-UNVERSIONED = "unversioned"
 ENGINES = ("transformers", "vllm", "openai")
 
 
@@ -76,35 +78,19 @@ def _override(key: str, compute) -> str:
 def grader() -> str:
     """The answer grader's version (verification and evaluation scoring)."""
 
-    def compute() -> str:
-        from dart.grade.version import GRADER_VERSION
-
-        return GRADER_VERSION
-
-    return _override("grader", compute)
+    return _override("grader", lambda: GRADER_VERSION)
 
 
 def template(name: str) -> str:
     """Prompt template ``name``'s version."""
 
-    def compute() -> str:
-        from dart.prompts import get_template
-
-        return get_template(name).version
-
-    return _override(f"template:{name}", compute)
+    return _override(f"template:{name}", lambda: get_template(name).version)
 
 
 def engine(name: str) -> str:
     """The engine's code version: our decoder for transformers; vllm's pin + our mapping."""
 
     def compute() -> str:
-        from dart.engines.versions import (
-            DECODER_VERSION,
-            OPENAI_CLIENT_VERSION,
-            VLLM_MAPPING_VERSION,
-        )
-
         if name == "transformers":
             return DECODER_VERSION
         if name == "openai":
@@ -119,22 +105,17 @@ def engine(name: str) -> str:
 def assembly() -> str:
     """The dataset assembly version (recipes' selection and the assembly itself)."""
 
-    def compute() -> str:
-        from dart.datasets.assemble import ASSEMBLY_VERSION
-
-        return ASSEMBLY_VERSION
-
-    return _override("assembly", compute)
+    return _override("assembly", lambda: ASSEMBLY_VERSION)
 
 
 def train() -> str:
-    """``TRAIN_VERSION`` of ``dart.train``, or ``unversioned`` until it declares one."""
-    return _override("train", lambda: source_constant("dart.train", "TRAIN_VERSION"))
+    """The training code's version."""
+    return _override("train", lambda: TRAIN_VERSION)
 
 
 def evaluate() -> str:
-    """``EVAL_VERSION`` of ``dart.evaluate``, or ``unversioned`` until it declares one."""
-    return _override("evaluate", lambda: source_constant("dart.evaluate", "EVAL_VERSION"))
+    """The evaluation code's version."""
+    return _override("evaluate", lambda: EVAL_VERSION)
 
 
 SIMPLE = {"grader": grader, "assembly": assembly, "train": train, "evaluate": evaluate}
@@ -159,8 +140,6 @@ def pick(*keys: str) -> dict[str, str]:
 
 def current() -> dict[str, str]:
     """Every current version (all templates, both engines)."""
-    from dart.prompts import TEMPLATES
-
     keys = ["grader", *(f"template:{t}" for t in TEMPLATES), *(f"engine:{e}" for e in ENGINES)]
     return pick(*keys, "assembly", "train", "evaluate")
 
@@ -213,48 +192,6 @@ def vllm_version() -> str:
         return metadata.version("vllm")
     except metadata.PackageNotFoundError:
         return "not-installed"
-
-
-def _module_files(module: str) -> Iterable[Path]:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return []
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return []
-    origin = Path(spec.origin)
-    if origin.name != "__init__.py":
-        return [origin]
-    rest = sorted(p for p in origin.parent.glob("*.py") if p.name not in ("__init__.py",))
-    return [origin, *sorted(rest, key=lambda p: p.name != "version.py")]
-
-
-def source_constant(module: str, name: str) -> str:
-    """A string constant ``name = "..."`` of ``module`` (or its package's top-level
-    files), read from the source without importing it; ``unversioned`` if absent."""
-    for path in _module_files(module):
-        try:
-            tree = ast.parse(path.read_text(), filename=str(path))
-        except (OSError, SyntaxError):
-            continue
-        found = _string_assignment(tree, name)
-        if found is not None:
-            return found
-    return UNVERSIONED
-
-
-def _string_assignment(tree: ast.Module, name: str) -> str | None:
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign):
-            targets, value = [node.target], node.value
-        else:
-            continue
-        named = any(isinstance(t, ast.Name) and t.id == name for t in targets)
-        if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
-            return value.value
-    return None
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""``dart model``: materialise a model as a local Hugging Face folder with a provenance record.
+"""Materialise a model as a local Hugging Face folder (``dart model``, in :mod:`dart.models.cli`).
 
 Sources:
 
@@ -17,14 +17,13 @@ Later stages load the folder like any hub model (``AutoModelForCausalLM.from_pre
 
 from __future__ import annotations
 
-import argparse
 import logging
 import shutil
 from pathlib import Path
 from typing import Any
 
 from dart.errors import DartError
-from dart.lineage.records import atomic_output, hash_path, sha256_file, write_record
+from dart.lineage.records import atomic_output, hash_path, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -118,20 +117,3 @@ def _hash_all(paths: list[Path]) -> str:
     for p in paths:
         h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
     return h.hexdigest()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help="embedded:smollm2, a local HF folder, or a hub model id")
-    parser.add_argument("-o", "--output", required=True, help="model folder to create")
-    parser.add_argument(
-        "--revision", type=lambda s: s or None, help="hub revision (commit, tag or branch)"
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    info = materialise(args.source, args.output, revision=args.revision)
-    inputs = [info["gguf_file"]] if "gguf_file" in info else []
-    params = {"source": args.source, "revision": args.revision}
-    write_record(args.output, step="model", params=params, inputs=inputs, model=info)
-    log.info("%s: model ready (weights sha256 %s)", args.output, info["weights_sha256"][:16])
-    return 0

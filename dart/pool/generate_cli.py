@@ -15,10 +15,14 @@ import json
 import logging
 from pathlib import Path
 
-import polars as pl
-
+from dart.engines import engine_options, get_engine
+from dart.engines.base import SamplingParams
 from dart.errors import DartError
+from dart.inputs import read_tables
+from dart.lineage.records import write_record
 from dart.options import at_least
+from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
+from dart.prompts import get_template
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.engines import engine_options, get_engine
-    from dart.engines.base import SamplingParams
-    from dart.lineage.records import write_record
-    from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
-    from dart.prompts import get_template
-
     try:
         sampling = SamplingParams.from_dict(json.loads(args.sampling_json))
     except json.JSONDecodeError as exc:
         raise DartError(f"--sampling-json is not valid JSON: {exc}") from exc
     template = get_template(args.template)
     plan = load_plan_shard(args.plan, args.shard)
-    queries = pl.concat([pl.read_parquet(q).select("query_id", "query") for q in args.queries])
+    keep = ("query_id", "query")
+    queries = read_tables(args.queries, keep, "queries", lambda f: f.select(keep))
     engine = get_engine(args.engine, args.model, **engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     params = {
         "engine": args.engine,
         "template": template.describe(),
-        "sampling": stats["params"],
+        "sampling": stats["sampling"],
         "chunk_size": args.chunk_size,
         "shard": args.shard,
     }
@@ -94,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         rows=stats["rows"],
         seeds={"per_trial": "column 'seed' of the plan"},
         model=engine.describe(),
-        extra={"timing": {k: v for k, v in stats.items() if k != "params"}},
+        extra={"timing": {k: v for k, v in stats.items() if k != "sampling"}},
     )
     log.info(
         "generate: wrote %d rows to %s (%s tok/s)",

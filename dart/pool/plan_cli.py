@@ -10,49 +10,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
+from dart.inputs import load_json_arg
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 from dart.pool.planner import Prior, plan_round
+from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
-
-
-def read_queries(paths: Sequence[str]) -> pl.DataFrame:
-    """Concatenate queries parquet files (order kept); errors name the file."""
-    frames = []
-    for path in paths:
-        try:
-            frame = pl.read_parquet(path)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise DartError(f"{path}: cannot read queries ({exc})") from exc
-        missing = {"query_id", "source", "query", "gold", "level"} - set(frame.columns)
-        if missing:
-            raise DartError(f"{path}: queries lack column(s) {', '.join(sorted(missing))}")
-        frames.append(frame.with_columns(pl.col("level").cast(pl.Int64)))
-    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-
-def load_json_arg(value: str, what: str) -> Any:
-    """A JSON document given inline (starting with ``{`` or ``[``) or as a file path."""
-    text = value if value.lstrip()[:1] in "{[" else None
-    if text is None:
-        try:
-            text = Path(value).read_text()
-        except OSError as exc:
-            raise DartError(f"{value}: cannot read {what} ({exc})") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DartError(f"{what}: invalid JSON ({exc})") from exc
 
 
 def load_recipes(value: str) -> list[Recipe]:

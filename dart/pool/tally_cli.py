@@ -13,8 +13,8 @@ import logging
 import polars as pl
 
 from dart.lineage.records import write_parquet_atomic, write_record
-from dart.pool.plan_cli import read_queries
 from dart.pool.tally import empty_tally, read_verified, update_tally
+from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""``dart verify``: grade one generation shard of the pool against the reference answers.
+"""Grading one generation shard of the pool against the reference answers (``dart verify``,
+in :mod:`dart.pool.verify_cli`).
 
 Every row is kept, right or wrong: the verified shard is the generation shard plus
 ``extracted``, ``verdict``, ``reason``, ``grader_version`` and ``correct``
@@ -10,18 +11,15 @@ Every row is kept, right or wrong: the verified shard is the generation shard pl
 
 from __future__ import annotations
 
-import argparse
 import collections
 import logging
-import time
 from pathlib import Path
 
 import polars as pl
 
 from dart.errors import DartError
-from dart.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADER_VERSION, grade_rows
-from dart.lineage.records import read_record, write_parquet_atomic, write_record
-from dart.options import above, at_least
+from dart.grade import grade_rows
+from dart.lineage.records import read_record
 
 log = logging.getLogger(__name__)
 GRADE_COLUMNS = {
@@ -77,68 +75,10 @@ def with_engine_seconds(generated: pl.DataFrame, source: Path) -> pl.DataFrame:
     if "gen_seconds" in generated.columns:
         return generated
     record = read_record(source) or {}
-    seconds = float(((record.get("extra") or {}).get("timing") or {}).get("seconds") or 0.0)
+    timing = (record.get("extra") or {}).get("timing") or {}
+    # engine_seconds: dart.engines.runner's stats; "seconds" in records written before it
+    seconds = float(timing.get("engine_seconds", timing.get("seconds")) or 0.0)
     tokens = generated["completion_tokens"].sum() if "completion_tokens" in generated.columns else 0
     if not tokens:
         return generated.with_columns(gen_seconds=pl.lit(0.0))
     return generated.with_columns(gen_seconds=pl.col("completion_tokens") * (seconds / tokens))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("generated", help="a generation shard (parquet)")
-    parser.add_argument("-o", "--output", required=True, help="verified shard (parquet)")
-    parser.add_argument("--queries", nargs="*", default=[], help="queries parquet (question text)")
-    parser.add_argument(
-        "--workers",
-        type=at_least(1, "--workers"),
-        default=None,
-        help="grader processes (default: all cores)",
-    )
-    parser.add_argument(
-        "--timeout", type=above(0, "--timeout"), default=DEFAULT_TIMEOUT, help="seconds per item"
-    )
-    parser.add_argument(
-        "--memory-mb",
-        type=at_least(64, "--memory-mb"),
-        default=DEFAULT_MEMORY_MB,
-        help="memory per worker",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    source = Path(args.generated)
-    try:
-        generated = pl.read_parquet(source)
-    except (pl.exceptions.ComputeError, OSError) as exc:
-        raise DartError(f"{source}: unreadable generation shard: {exc}") from None
-    queries = None
-    if args.queries:
-        queries = pl.concat(
-            [pl.read_parquet(p, columns=["query_id", "query"]) for p in args.queries]
-        )
-        queries = queries.unique("query_id", keep="first", maintain_order=True)
-    generated = with_engine_seconds(generated, source)
-    started = time.perf_counter()
-    try:
-        verified, counts = verify_frame(
-            generated,
-            workers=args.workers,
-            timeout=args.timeout,
-            memory_mb=args.memory_mb,
-            queries=queries,
-        )
-    except DartError as exc:
-        raise DartError(f"{source}: {exc}") from None
-    write_parquet_atomic(verified, args.output)
-    params = {"workers": args.workers, "timeout": args.timeout, "memory_mb": args.memory_mb}
-    write_record(
-        args.output,
-        step="verify",
-        params={**params, "grader_version": GRADER_VERSION},
-        inputs=[source, *args.queries],
-        rows=verified.height,
-        extra={"verdicts": counts},
-    )
-    seconds = time.perf_counter() - started
-    log.info("%s: %d rows graded in %.1fs: %s", args.output, verified.height, seconds, counts)
-    return 0

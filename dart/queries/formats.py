@@ -93,17 +93,20 @@ def _level(value: Any) -> int | None:
     return int(match.group(0)) if match else None
 
 
-def _need(row: Mapping[str, Any], column: str, where: str) -> Any:
+def need(row: Mapping[str, Any], column: str, where: str) -> Any:
+    """The value of ``column``; DartError naming the row and the columns it has if absent."""
     if column not in row:
         found = ", ".join(sorted(row)) or "none"
         raise DartError(f"{where}: missing column {column!r} (columns: {found})")
     return row[column]
 
 
-def _text(value: Any, column: str, where: str) -> str:
+def clean_text(value: Any, column: str, where: str) -> str:
+    """Non-empty, valid Unicode text (numbers accepted and written as text); DartError
+    naming the row and column otherwise (queries and benchmark items alike)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise DartError(f"{where}: empty {column!r}")
-    if not isinstance(value, (str, int, float)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise DartError(f"{where}: {column!r} must be text, got {type(value).__name__}")
     text = str(value).strip()
     try:
@@ -118,8 +121,8 @@ def _text(value: Any, column: str, where: str) -> str:
 def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, Any] | None = None):
     """Map one raw row of format ``fmt`` to a query record; ``where`` is 'file: row N'."""
     if fmt == "math":
-        query = _text(_need(row, "problem", where), "problem", where)
-        solution = _text(_need(row, "solution", where), "solution", where)
+        query = clean_text(need(row, "problem", where), "problem", where)
+        solution = clean_text(need(row, "solution", where), "solution", where)
         if last_box_is_open(solution):
             raise DartError(f"{where}: the last \\boxed{{ of 'solution' is never closed")
         gold = last_boxed(solution)
@@ -129,8 +132,8 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
         level, subject = _level(row.get("level")), row.get("type") or row.get("subject")
         source_id = row.get("unique_id") or row.get("id")
     elif fmt == "gsm8k":
-        query = _text(_need(row, "question", where), "question", where)
-        answer = _text(_need(row, "answer", where), "answer", where)
+        query = clean_text(need(row, "question", where), "question", where)
+        answer = clean_text(need(row, "answer", where), "answer", where)
         gold = gsm8k_answer(answer)
         if not gold:
             raise DartError(f"{where}: no '#### <number>' reference answer in 'answer'")
@@ -138,11 +141,11 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
     elif fmt == "table":
         cols = dict(columns or {})
         qcol, gcol = cols.get("query") or "query", cols.get("gold") or "gold"
-        query = _text(_need(row, qcol, where), qcol, where)
-        gold = _text(_need(row, gcol, where), gcol, where)
-        level = _level(_need(row, cols["level"], where)) if cols.get("level") else None
-        subject = _need(row, cols["subject"], where) if cols.get("subject") else None
-        source_id = _need(row, cols["id"], where) if cols.get("id") else None
+        query = clean_text(need(row, qcol, where), qcol, where)
+        gold = clean_text(need(row, gcol, where), gcol, where)
+        level = _level(need(row, cols["level"], where)) if cols.get("level") else None
+        subject = need(row, cols["subject"], where) if cols.get("subject") else None
+        source_id = need(row, cols["id"], where) if cols.get("id") else None
     else:
         raise DartError(f"{where}: unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
     return {

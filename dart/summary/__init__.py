@@ -1,6 +1,7 @@
 """Summary (stage 6): every result in one table, with the paper's numbers beside ours.
 
-Module: :mod:`table` (collect results, the markdown/CSV table and chart, ``dart summarize``).
+Modules: :mod:`table` (collect results; the markdown and CSV tables), :mod:`plots` (the
+chart), :mod:`cli` (``dart summarize``).
 
-    dart summarize results/eval -o results/summary.md
+    dart summarize --results results -o results/summary.md --csv results/summary.csv
 """

@@ -1,4 +1,5 @@
-"""``dart summarize``: the results table, one row per model, beside the published numbers.
+"""The results table, one row per model, beside the published numbers (``dart summarize``,
+in :mod:`dart.summary.cli`; the chart in :mod:`dart.summary.plots`).
 
 Reads every evaluation result ``results/eval/{model}/{benchmark}.json`` that exists (or
 the files given with ``--inputs``) and writes:
@@ -24,21 +25,16 @@ recipes, seeds) and kept in the record's parameters, not as an input: it is rewr
 every run. The rule passes the same names as ``--models-json`` instead (model ->
 base, dataset, seed, base_source, recipe), so Snakemake sees them change.
 
-    dart summarize --results results --config results/config.yaml -o results/summary.md \\
-        --csv results/summary.csv --png results/summary.png
-    dart summarize --inputs results/eval/*/*.json --models-json '{"llama--u": {"base": "llama",
-        "dataset": "u", "seed": 42, "base_source": "meta-llama/Meta-Llama-3-8B",
-        "recipe": "uniform"}}' -o results/summary.md --csv results/summary.csv
+    ours, types = collect(find_results("results"), cfg={}, models=None)
+    print(markdown(with_paper_rows(ours, types), columns(types), types))
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import logging
-import math
 import os
 import re
 import statistics
@@ -47,10 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dart.config import finetuned_models
 from dart.errors import DartError
-from dart.lineage.records import SUFFIX, write_record, write_text_atomic
+from dart.evaluate.results import wilson
+from dart.lineage.records import SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +105,6 @@ class Row:
     per_seed: dict[Any, dict[str, float]] = field(default_factory=dict)
 
 
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The 95% Wilson score interval of k successes in n trials."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def find_results(results_dir: str | Path) -> list[Path]:
     """Every results/eval/{model}/{benchmark}.json (not sidecars, not per-item files)."""
     root = Path(results_dir) / "eval"
@@ -148,8 +134,6 @@ def model_info(
     From ``models`` (the rule's ``--models-json``) where it names the model, else from the
     merged config, else from the name (``{base}--{dataset}--s{seed}``).
     """
-    from dart.config import finetuned_models
-
     spec = dict((models or {}).get(name) or {})
     if not spec:
         tuned = finetuned_models(cfg).get(name) if cfg else None
@@ -325,66 +309,3 @@ def csv_text(rows: Sequence[Row], cols: Sequence[str]) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
-
-
-def load_config(path: str | None) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        cfg = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DartError(f"{path}: cannot read the merged config ({exc})") from exc
-    if not isinstance(cfg, dict):
-        raise DartError(f"{path}: the config must be a mapping of keys")
-    return cfg
-
-
-def _json_arg(value: str) -> dict[str, Any]:
-    try:
-        text = value if value.lstrip().startswith("{") else Path(value).read_text()
-        doc = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DartError(f"--models-json: not a JSON object or readable file ({exc})") from exc
-    if not isinstance(doc, dict):
-        raise DartError("--models-json: must be a JSON object of model name -> fields")
-    return doc
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--results", default="results", help="results folder (reads eval/*/*.json)")
-    p.add_argument("--config", help="the run's merged config (results/config.yaml)")
-    p.add_argument("--models-json", help="model -> {base, dataset, seed, base_source, recipe} "
-                   "(inline JSON or a file); else read from --config or the names")  # fmt: skip
-    p.add_argument("--inputs", nargs="*", help="these result files instead of every one found")
-    p.add_argument("-o", "--output", required=True, help="summary.md")
-    p.add_argument("--csv", required=True, help="summary.csv")
-    p.add_argument("--png", help="summary.png (bar chart with Wilson intervals)")
-
-
-def run(args: argparse.Namespace) -> int:
-    from dart.datasets.plots import plot_summary
-
-    cfg = load_config(args.config)
-    files = (
-        [Path(p) for p in args.inputs] if args.inputs is not None else find_results(args.results)
-    )
-    if not files:
-        log.warning("no result files under %s/eval: the summary is empty", args.results)
-    models = _json_arg(args.models_json) if args.models_json else None
-    ours, types = collect(files, cfg, models)
-    cols = columns(types)
-    rows = with_paper_rows(ours, types)
-    write_text_atomic(markdown(rows, cols, types), args.output)
-    write_text_atomic(csv_text(rows, cols), args.csv)
-    outputs = [args.output, args.csv]
-    if args.png:
-        outputs.append(plot_summary(rows, cols, args.png))
-    params = {"config": args.config, "models_json": models, "benchmarks": {b: types[b] for b in cols},
-              "models": {r.model: {"base": r.base, "dataset": r.dataset, "recipe": r.recipe,
-                                   "base_source": r.base_source, "seeds": r.seeds} for r in ours},
-              "paper_rows": [r.model for r in rows if r.kind == "paper"]}  # fmt: skip
-    for path in outputs:
-        write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))
-    log.info("summary: %d models x %d benchmarks from %d result files (%d paper rows)",
-             len(ours), len(cols), len(files), len(params["paper_rows"]))  # fmt: skip
-    return 0

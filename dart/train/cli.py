@@ -22,6 +22,12 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.lineage import records as provenance
+from dart.prompts import get_template
+from dart.signals import Interrupted
+from dart.train import card
+from dart.train import finetune as ft
+from dart.train.data import load_samples, make_rows
+from dart.train.finetune import make_plan, peak_rss_mb, publish, resolve_runtime
 from dart.train.hyperparams import Hyperparams
 from dart.train.launch import is_launched, relaunch, torchrun_argv
 
@@ -55,14 +61,12 @@ def run(args: argparse.Namespace) -> int:
             python=sys.executable,
         )  # fmt: skip
         return relaunch(argv)
-    from dart.train.finetune import Interrupted
-
     try:
         fine_tune(args, hp)
     except Interrupted as exc:
         work = work_folder(args.output)
-        log.error("interrupted by %s; checkpoints kept in %s; rerun to resume", exc, work)
-        return 128 + exc.signum
+        log.error("%s; checkpoints kept in %s; rerun to resume", exc, work)
+        return exc.exit_code
     return 0
 
 
@@ -122,10 +126,6 @@ def base_info(base: Path) -> dict[str, Any]:
 
 def prepare(args: argparse.Namespace, hp: Hyperparams):
     """Everything that can fail on bad input, before anything is written."""
-    from dart.prompts import get_template
-    from dart.train.data import load_samples, make_rows
-    from dart.train.finetune import make_plan, resolve_runtime
-
     tokenizer = load_tokenizer(args.base)
     template = get_template(hp.template)
     samples, counts = load_samples(args.dataset, tokenizer, template, hp.max_length, hp.overlong)
@@ -137,8 +137,6 @@ def prepare(args: argparse.Namespace, hp: Hyperparams):
 
 def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
     import torch
-
-    from dart.train import finetune as ft
 
     began = time.perf_counter()
     torch.set_num_threads(args.threads)
@@ -178,9 +176,6 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
 
 def finish(training: dict[str, Any], history, final: Path, work: Path, output: Path, began: float):
     """Write the curves, record and card into the finished folder, publish it, record provenance."""
-    from dart.train import card
-    from dart.train.finetune import peak_rss_mb, publish
-
     losses = card.loss_rows(history)
     result = training["result"]
     result["final_loss"] = losses[-1]["loss"] if losses else None

@@ -20,10 +20,8 @@ import logging
 import math
 import os
 import shutil
-import signal
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,29 +34,6 @@ log = logging.getLogger(__name__)
 
 ZERO3 = Path(__file__).with_name("zero3.json")
 STATE = "trainer_state.json"
-
-
-class Interrupted(Exception):
-    """Raised by the SIGTERM/SIGINT handler; the checkpoints stay for a resume."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-@contextmanager
-def stop_on_signals():
-    """Turn SIGTERM and SIGINT into :class:`Interrupted` for the duration of the block."""
-
-    def handler(signum, _frame):
-        raise Interrupted(signum)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
 
 
 @dataclass
@@ -269,8 +244,9 @@ def run_training(trainer, plan: Plan, resume: Path | None) -> dict[str, Any]:
         start_step = json.loads((resume / STATE).read_text())["global_step"]
         log.info("resuming from %s (step %d of %d)", resume, start_step, plan.total_steps)
     began = time.perf_counter()
-    with stop_on_signals():
-        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    # SIGTERM/SIGINT raise dart.signals.Interrupted in here (the `dart` command's one signal
+    # path); the checkpoints written so far stay for a resume
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - began
     state = trainer.state
     if state.global_step != plan.total_steps:

@@ -16,6 +16,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from dart.errors import DartError
+from dart.prompts import TEMPLATES
 
 SCHEDULERS = (
     "linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
@@ -104,8 +105,6 @@ class Hyperparams:
 
     def check(self) -> None:
         """Raise a DartError naming the first impossible value."""
-        from dart.prompts import TEMPLATES
-
         if self.template not in TEMPLATES:
             raise DartError(
                 f"train hyperparams: template={self.template!r}; one of {sorted(TEMPLATES)}"

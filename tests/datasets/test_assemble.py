@@ -13,7 +13,7 @@ from dart.datasets import cli as assemble_cli
 from dart.datasets.assemble import assemble
 from dart.datasets.card import dataset_card
 from dart.datasets.recipes import recipe_from_config
-from dart.decontam import overlap as decontam
+from dart.decontam import cli as decontam
 from dart.errors import DartError
 from dart.lineage.records import read_record
 from dart.pool import plan_cli, tally_cli

@@ -8,10 +8,12 @@ import json
 import polars as pl
 import pytest
 
+from dart.decontam import cli as decontam_cli
 from dart.decontam import overlap as decontam
 from dart.decontam.overlap import decontaminate, normalise, tokens
 from dart.errors import DartError
 from dart.lineage.records import read_record
+from dart.pool import pool_cli
 
 MATH_ITEM = (
     "Let $f(x) = x^2 + 3x + 2$. Find the sum of all real values of $x$ such that "
@@ -82,8 +84,8 @@ def test_short_texts_only_by_exact_match_and_smaller_n():
 
 def call(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    decontam.add_arguments(parser)
-    return decontam.run(parser.parse_args(argv))
+    decontam_cli.add_arguments(parser)
+    return decontam_cli.run(parser.parse_args(argv))
 
 
 def test_cli_writes_rows_stats_and_provenance(tmp_path):
@@ -119,8 +121,6 @@ def test_cli_writes_rows_stats_and_provenance(tmp_path):
 
 
 def test_pool_summary_counts_flagged_pool_queries(tmp_path):
-    from dart.pool import finish_cli as summary_cli
-
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"round": 0, "trials": 4, "queries": 2, "done": True}))
     tally = tmp_path / "tally.parquet"
@@ -134,11 +134,11 @@ def test_pool_summary_counts_flagged_pool_queries(tmp_path):
     ]
     pl.DataFrame(rows, schema=decontam.COLUMNS, orient="row").write_parquet(contam)
     parser = argparse.ArgumentParser()
-    summary_cli.add_arguments(parser)
+    pool_cli.add_arguments(parser)
     base = ["--plans", str(plan), "--tally", str(tally), "-o", str(tmp_path / "pool.json")]
-    assert summary_cli.run(parser.parse_args(base)) == 0
+    assert pool_cli.run(parser.parse_args(base)) == 0
     assert "contamination" not in json.loads((tmp_path / "pool.json").read_text())
-    assert summary_cli.run(parser.parse_args([*base, "--contamination", str(contam)])) == 0
+    assert pool_cli.run(parser.parse_args([*base, "--contamination", str(contam)])) == 0
     summary = json.loads((tmp_path / "pool.json").read_text())["contamination"]
     assert summary["flagged_queries"] == 1  # q9 is not in this pool
     assert summary["per_benchmark"]["math"]["exact"] == 1

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from dart.config import validate
+from dart.config.engine_options import ENGINE_OPTIONS, check_options
 from dart.engines import engine_options
-from dart.engines.options import ENGINE_OPTIONS, check_options
 from dart.errors import DartError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from dart.engines import get_engine
 from dart.errors import DartError
 from dart.evaluate.benchmarks import load_benchmark
 from dart.evaluate.commands import _joined
-from dart.evaluate.generation import generate_responses, parts_dir, resolve_template
-from dart.lineage.records import write_parquet_atomic
+from dart.evaluate.generation import generate_responses, resolve_template
+from dart.lineage.records import parts_dir, write_parquet_atomic
 from dart.prompts import get_template
 
 RESULT_KEYS = {
@@ -134,7 +134,7 @@ def test_sigterm_stops_generation_cleanly(tmp_path, dart_env, boxing_model):
     proc.send_signal(signal.SIGTERM)
     sent = time.monotonic()
     _, stderr = proc.communicate(timeout=30)
-    assert time.monotonic() - sent < 10
+    assert time.monotonic() - sent < 20  # measured 3.1 s (bench/RESULTS.md): 5x and more
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     assert "Traceback" not in stderr and "stopped by SIGTERM" in stderr
     assert not out.exists() and list(parts_dir(out).glob("part-*.parquet"))

@@ -8,15 +8,15 @@ import math
 import pytest
 
 from dart.errors import DartError
-from dart.evaluate.numeric import numeric_value
 from dart.evaluate.results import metrics, stderr, wilson
 from dart.evaluate.scoring import (
-    boxes,
     olympiad_equal,
     score_rows,
     scoring_options,
     theoremqa_equal,
 )
+from dart.grade.arithmetic import numeric_value
+from dart.grade.extract import all_boxes
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_olympiad_tolerance_parts_and_symbolic_fallback():
     assert olympiad_equal("", "2, 1", ["1", "2"], [1e-8, 1e-8], 5)  # any order
     assert not olympiad_equal("", "1, 1", ["1", "2"], [1e-8, 1e-8], 5)
     response = "So $n=\\boxed{1}$ and $n=\\boxed{2}$."
-    assert boxes(response) == ["1", "2"]
+    assert all_boxes(response) == ["1", "2"]
     assert olympiad_equal(response, "2", ["1", "2"], [1e-8, 1e-8], 5)
     assert olympiad_equal("", "(1, 2)", ["(1,2)"], [1e-8], 5)
     assert not olympiad_equal("", "(2, 1)", ["(1,2)"], [1e-8], 5)
@@ -141,9 +141,9 @@ def test_score_rows_applies_each_benchmark_rule():
 
 
 def test_metrics_accuracy_interval_breakdowns():
-    assert wilson(45, 100) == pytest.approx([0.35615, 0.54756], abs=1e-5)  # by hand
+    assert wilson(45, 100) == pytest.approx((0.35615, 0.54756), abs=1e-5)  # by hand
     assert stderr(45, 100) == pytest.approx(math.sqrt(0.45 * 0.55 / 99), abs=1e-6)
-    assert wilson(0, 0) == [0.0, 1.0] and stderr(1, 1) is None
+    assert wilson(0, 0) == (0.0, 1.0) and stderr(1, 1) is None
     rows = [
         {"verdict": "correct", "reason": "boxed:exact", "level": 1, "subject": "a",
          "answer_type": None, "completion_tokens": 10},

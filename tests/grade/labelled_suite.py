@@ -533,6 +533,177 @@ RESPONSES: list[tuple] = [
 ]
 
 
+# Grader 1.3 (issue 17): exact forms, written as boxed answers like the categories above.
+CATEGORIES["exact_forms"] = [
+    ("2\\frac{1}{2}", "\\frac{5}{2}", C),  # a mixed number, as MATH writes it
+    ("2\\frac{1}{2}", "2.5", C),
+    ("\\frac{5}{2}", "2\\frac{1}{2}", C),
+    ("-1\\frac{3}{4}", "-\\frac{7}{4}", C),
+    ("3\\frac{1}{3}", "\\frac{10}{3}", C),
+    ("2\\frac{1}{2}", "1", W),  # not the product 2 * 1/2
+    ("2\\frac{1}{2}", "3\\frac{1}{2}", W),
+    ("0.\\overline{3}", "\\frac{1}{3}", C),
+    ("\\frac{1}{3}", "0.\\overline{3}", C),
+    ("1.2\\overline{45}", "\\frac{137}{110}", C),
+    ("0.\\overline{6}", "\\frac{1}{3}", W),
+    ("0.1\\overline{6}", "\\frac{1}{6}", C),
+    ("4e-05", "0.00004", C),  # TheoremQA's typed floats
+    ("0.00004", "4e-05", C),
+    ("4 \\times 10^{-5}", "4e-05", C),
+    ("1.28E-6", "1.28 \\times 10^{-6}", C),
+    ("3.5e+08", "350000000", C),
+    ("4e-04", "4e-05", W),
+    ("3.5e+07", "3.5e+08", W),
+]
+
+# Grader 1.3 (issue 17): whole responses, one category per group of rules.
+RESPONSES_1_3: dict[str, list[tuple]] = {
+    "answer_styles": [
+        ("Answer \\[ 9 \\]", "9", C),
+        ("Answer $ 9 $", "9", C),
+        ("Answer \\( (9+1) \\)", "10", C),
+        ("Answer $$\n 9 \n$$", "9", C),
+        ("Work above.\nAnswer: $x=3$", "3", C),
+        ("Work above.\nAnswer: $x=4$", "3", W),
+        ("$\\frac{1}{3}\\text{ meters}$", "\\frac13", C),
+        ("$\\frac{1}{3} \\textbf{meters}$", "\\frac13", C),
+        ("$28$ percent", "28\\%", C),
+        (
+            "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
+            "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
+            C,
+        ),
+        ("\\text{odd}", "\\text{odd}", C),
+        ("$odd$", "\\text{even}", W),
+        ("The solution is $x \\neq 5$.", "x \\neq 5", C),
+        ("Therefore $x \\geq 5$ is the solution.", "x \\ge 5", C),
+        ("Therefore $x \\geq 6$ is the solution.", "x \\ge 5", W),
+        ("We find that $x \\lt 3$.", "x < 3", C),
+        (
+            "The identity matrix is $\\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix}$.",
+            "\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}",
+            C,
+        ),
+        (
+            "Special matrix: $\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}$",
+            "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
+            C,
+        ),
+        (
+            "Therefore, there are 12 distinct sequences that meet the conditions. I hope it is correct.",
+            "12",
+            C,
+        ),
+        (
+            "Then $y = 8.8 - 2.8 = 6$ So, the ordered pair that solves the system is $(7, 6)$.",
+            "(7,6)",
+            C,
+        ),
+        ("Then $y = 6$ So, the ordered pair that solves the system is $(7, 5)$.", "(7,6)", W),
+        (
+            "Rod started 8 hours ago.\nFinal Answer: Jane started growing Sphere 3 hours ago. I hope it is correct.",
+            "3",
+            C,
+        ),
+        ("Therefore, the error increases by 100%.", "100\\%", C),
+        (
+            "So $x = \\boxed{255}$ in the second CD, and $10,200 + 255 = 10,455$ in all, \\boxed{10,455}.\nFinal Answer: The final answer is $10,455$. I hope it is correct.",
+            "10455",
+            C,
+        ),
+        ("First \\boxed{2} then \\boxed{3}.\nFinal Answer: The final answer is $5$.", "3", W),
+        ("The answer is 5, not 7.", "5", C),
+        # a long reference solution with no box and no "####": read by the answer phrases
+        ("\\boxed{28\\%}", "We compute step by step. " * 50 + "The final answer is $28\\%$.", C),
+        ("\\boxed{27\\%}", "We compute step by step. " * 50 + "The final answer is $28\\%$.", W),
+    ],
+    "relations": [
+        ("$F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k$", "F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", C),
+        ("$F_n = \\sum_{k=0}^{n-2} F_k F_{n-k-2}$", "F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", W),
+        ("Thus $x <= 2$ is our answer.", "x \\leq 2", C),
+        ("Thus $x <= 3$ is our answer.", "x \\leq 2", W),
+        ("$-x >= -1$", "x <= 1", C),
+        ("$x^2/16 + y^2/12 = 1/4$", "x^2/4 + y^2/3 = 1", C),
+        ("$-34x-45y+20z-100=0$", "34x+45y-20z+100=0", C),
+        ("$34x+45y-20z+99=0$", "34x+45y-20z+100=0", W),
+        ("The solution is $x != 5$", "x \\neq 5", C),
+        ("The solution is $x != 4$", "x \\neq 5", W),
+        ("So $y = 2x + 1$.", "y = 2x + 1", C),
+        ("So $x = 3$.", "3", C),
+    ],
+    "lists": [
+        ("$19, 46, \\text{ and } 82$", "19, 46, and 82", C),
+        ("$21, 36, \\text{ and } 82$", "19, 46, and 82", W),
+        ("$\\boxed{-2,1}$.", "\\(\\boxed{1}\\) and \\(\\boxed{-2}\\).", C),
+        ("$\\boxed{-2,2}$.", "\\(\\boxed{1}\\) and \\(\\boxed{-2}\\).", W),
+        (
+            "$${2, 3, 5, 7, 13}$$",
+            "$$\\boxed{2}, \\boxed{3}, \\boxed{5}, \\boxed{7}, \\boxed{13}$$",
+            C,
+        ),
+        ("\\boxed{1} and \\boxed{2} and \\boxed{3}", "$${1,2,3}$$", C),
+        ("\\boxed{1},\\boxed{2},\\boxed{3}", "$${1,2,3}$$", C),
+        ("\\boxed{1},\\boxed{2},\\boxed{4}", "$${1,2,3}$$", W),
+        ("$\\boxed{1,2}$", "$\\boxed{1}\\boxed{2}$", C),
+        ("$p=-1,p=\\frac{15}{8}$", "\\[ \\boxed{p = -1 \\text{ and } p = \\dfrac{15}{8}} \\]", C),
+        ("The prime factors are \\boxed{3, 5}.", "3, 5", C, "List the prime factors of 15."),
+        (
+            "The prime factors are \\boxed{3 \\text{ and } 5}.",
+            "3, 5",
+            C,
+            "List the prime factors of 15.",
+        ),
+        ("The prime factors are \\boxed{[3, 5]}.", "3, 5", C, "List the prime factors of 15."),
+        ("The prime factors are \\boxed{3, 5, 7}.", "3, 5", W, "List the prime factors of 15."),
+        ("The interval is \\boxed{[3, 5]}.", "[3, 5]", C, "In which interval does x lie?"),
+        ("The interval is \\boxed{3, 5}.", "[3, 5]", W, "In which interval does x lie?"),
+    ],
+    "false_accepts": [
+        ("So the probability is 2/3.", "2", W),
+        ("So the probability is 2/3.", "\\frac{2}{3}", C),
+        ("Therefore, the probability that Alice wins the game is 2/3.", "2", W),
+        ("Thus the ratio is 3/4.", "3", W),
+        ("$D = (0, 1.5)$", "D = (0, 1)", W),
+        ("$D = (0, 1)$", "D = (0, 1)", C),
+        ("$A:B=1$", "A", W),
+        ("$C < 4$", "C", W),
+        ("$B = 2$", "B", W),
+        ("\\boxed{B}", "B", C, None, "multiple_choice"),
+        ("The answer is (C).", "C", C, None, "multiple_choice"),
+        ("\\boxed{E=mc^2}", "E", W),
+        # the 1.3 sentence rules must not read a rejected value as the answer
+        ("Therefore $x \\geq 5$ is not the solution.", "x \\ge 5", N),
+        ("Therefore $x = 5$ is wrong.", "5", N),
+        ("So 5 is not the answer.", "5", N),
+        ("Answer $5$ is wrong, so let me redo it.", "5", N),
+        ("The answer is $5$ is incorrect", "5", N),
+        ("$5$ is wrong", "5", N),
+        ("$5$ maybe", "5", N),
+        ("5 is wrong", "5", N),  # 1.2 read "12 apples" and "5 is wrong" alike
+        ("12 apples", "12", C),
+        ("Final Answer: none of the 3 options works.", "3", N),
+        # two relations stated: the last one (the range) is read, never the domain
+        (
+            "Therefore $x \\geq 5$ is the domain of $f$, and $g$ has the range $y > 0$.",
+            "x \\ge 5",
+            W,
+        ),
+    ],
+    "policy": [  # unread on purpose: a false accept poisons a dataset, a miss costs a sample
+        ("1000,99", "1000.99", W),  # a decimal comma is not read as a decimal point
+        ("\\boxed{1000,99}", "1000.99", W),
+        ("I computed 10 first and 1,000.99 after checking", "1000.99", N),  # unmarked prose
+        ("We add them up and get 12 apples and then 7 more", "19", N),
+        ("\\boxed{0,111}", "0.111", W),
+        ("Soucis : 2,74 $ a..", "2.74", N),
+        ("It's 1,000.99 m", "1000.99", N),
+        ("the total is maybe 5 or 6", "6", N),
+        ("Let me think. 3 + 4 is 7 and then 7 + 5", "12", N),
+        ("\\boxed{1,5}", "1.5", W),
+    ],
+}
+
+
 def _render(answer: str, index: int) -> str:
     """Vary how the answer is presented, deterministically."""
     templates = (
@@ -552,6 +723,9 @@ def suite() -> list[dict]:
             rows.append(_row(_render(answer, index), gold, label, category, rest))
     for response, gold, label, *rest in RESPONSES:
         rows.append(_row(response, gold, label, "extraction", rest))
+    for category, cases in RESPONSES_1_3.items():
+        for response, gold, label, *rest in cases:
+            rows.append(_row(response, gold, label, category, rest))
     return rows
 
 

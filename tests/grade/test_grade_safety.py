@@ -93,6 +93,17 @@ def test_memory_bound_turns_a_huge_allocation_into_error_or_timeout():
         "100000!",
         "(10^{6})!",
         "\\binom{100000}{50000}",
+        # issue 14 item 9: sizes that paid the full timeout before 1.3
+        "10^{-10^{9}}",
+        "10^{-10^{5}}",
+        "2^{-10^{7}}",
+        "0.5^{10^{9}}",
+        "x^{-10^{9}}",
+        "\\frac{1}{10^{-10^{9}}}",
+        "\\binom{10^{9}}{k}",
+        "\\binom{10^{9}}{10^{9}-2}",
+        "\\binom{1000000000}{5000}",
+        "\\binom{10^{12}}{n}",
     ],
 )
 def test_answers_too_large_to_decide_are_refused_by_structure(answer):
@@ -107,6 +118,10 @@ def test_answers_too_large_to_decide_are_refused_by_structure(answer):
         ("2^{100}", "2^{100}"),
         ("3!", "6"),
         ("\\binom{10^{6}}{2}", "499999500000"),
+        ("10^{-3}", "0.001"),
+        ("2^{-10}", "\\frac{1}{1024}"),
+        ("\\binom{10^{9}}{2}", "499999999500000000"),
+        ("\\binom{n}{2}", "\\frac{n(n-1)}{2}"),
     ],
 )
 def test_ordinary_powers_and_factorials_are_still_decided(answer, gold):
@@ -121,3 +136,16 @@ def test_five_thousand_copies_of_a_pathological_answer_finish_fast():
     graded = list(grade_rows([dict(r) for r in rows], workers=2, timeout=2))
     assert {r["verdict"] for r in graded} == {"error"}
     assert time.perf_counter() - start < 30
+
+
+def test_issue_14_sizes_are_refused_without_waiting_for_the_timeout():
+    """Ten rows of the kinds that took 57 s together in 1.2 (each a full timeout)."""
+    import time
+
+    answers = [f"10^{{-10^{{{n}}}}}" for n in range(5, 10)]
+    answers += [f"\\binom{{10^{{9}}}}{{{k}}}" for k in ("k", "n", "m+1", "10^{9}-2", "5000")]
+    rows = [{"response": f"\\boxed{{{a}}}", "gold": "1"} for a in answers]
+    start = time.perf_counter()
+    graded = list(grade_rows(rows, workers=1, timeout=5))
+    assert all(r["reason"].startswith("refused: too large") for r in graded), graded
+    assert time.perf_counter() - start < 20  # measured 1.9 s with pool start; 1.2: 50 s

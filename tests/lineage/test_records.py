@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -39,7 +40,10 @@ def test_atomic_directory(tmp_path):
     with atomic_output(target, directory=True) as tmp:
         (tmp / "a.bin").write_bytes(b"x")
     assert (target / "a.bin").read_bytes() == b"x"
-    assert oct(target.stat().st_mode & 0o777) != oct(0o700)
+    umask = os.umask(0)
+    os.umask(umask)
+    # what a plain mkdir gives, not mkdtemp's private 0o700 (nor anything else)
+    assert oct(target.stat().st_mode & 0o777) == oct(0o777 & ~umask)
 
 
 def test_hash_path_folder_ignores_sidecars(tmp_path):

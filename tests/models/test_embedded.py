@@ -29,7 +29,9 @@ def test_folder_is_a_plain_hf_model(smollm2_folder, monkeypatch):
     ids = tok(prompt, return_tensors="pt")
     out = model.generate(**ids, max_new_tokens=12, do_sample=False)
     text = tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
-    assert len(text.strip()) > 0
+    # greedy decoding of the converted weights answers the sum (a broken dequantisation or
+    # a wrong chat template gives other text); measured: exactly "2 + 3 = 5", then EOS
+    assert text.strip().startswith("2 + 3 = 5"), text
 
 
 def test_record_holds_weight_hash(smollm2_folder):

@@ -16,9 +16,9 @@ import pytest
 from dart.engines import get_engine
 from dart.engines.base import SamplingParams
 from dart.engines.tiny import build_tiny_model
-from dart.lineage.records import read_record
+from dart.lineage.records import parts_dir, read_record
 from dart.pool import generate_cli
-from dart.pool.generate import OUTPUT_SCHEMA, PLAN_COLUMNS, generate_shard, parts_dir
+from dart.pool.generate import OUTPUT_SCHEMA, PLAN_COLUMNS, generate_shard
 from dart.pool.ids import sample_id, trial_seed
 from dart.prompts import get_template
 
@@ -155,6 +155,10 @@ def test_sigkill_and_resume_is_byte_identical(tmp_path, model):
     )
     assert stats["chunks_reused"] == len(done_before)
     assert resumed.read_bytes() == straight.read_bytes()
+    # the killed run's chunks keep their timings: stats cover every chunk of the output
+    parts = [t["part"] for t in stats["chunk_timings"]]
+    assert parts == [f"part-{i:05d}.parquet" for i in range(stats["chunks"])]
+    assert stats["rows"] == plan.height and stats["engine_seconds"] > 0
 
 
 def test_stale_parts_are_discarded(tmp_path, engine):

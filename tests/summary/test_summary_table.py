@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from dart.errors import DartError
+from dart.evaluate.results import wilson
 from dart.lineage.audit import audit
 from dart.lineage.records import read_record, write_json_atomic, write_record
+from dart.summary import cli as summarize
 from dart.summary import table as summary
-from dart.summary.table import wilson
 
 CONFIG = {
     "models": {"mistral": {"source": "mistralai/Mistral-7B-v0.1"}, "tiny": {"source": "x/tiny"}},
@@ -55,8 +56,8 @@ def lineage(root):
 
 def call(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    summary.add_arguments(parser)
-    return summary.run(parser.parse_args(argv))
+    summarize.add_arguments(parser)
+    return summarize.run(parser.parse_args(argv))
 
 
 @pytest.fixture()

@@ -138,7 +138,7 @@ def test_sigterm_stops_promptly_and_keeps_checkpoints(trained, tiny_base, tmp_pa
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=30)
-    assert time.monotonic() - sent < 10
+    assert time.monotonic() - sent < 30  # measured 5.4 s (bench/RESULTS.md): 5x and more
     assert proc.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in stderr and "SIGTERM" in stderr and "resume" in stderr
     assert not out.exists() and any(work.glob("checkpoint-*/trainer_state.json"))

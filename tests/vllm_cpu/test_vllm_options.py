@@ -6,8 +6,8 @@ import dataclasses
 
 from vllm_setup import NEEDS_VLLM
 
+from dart.config.engine_options import VLLM_LLM_OPTIONS
 from dart.engines.base import SamplingParams
-from dart.engines.options import VLLM_LLM_OPTIONS
 from dart.engines.vllm import sampling_kwargs
 
 pytestmark = NEEDS_VLLM

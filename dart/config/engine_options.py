@@ -13,7 +13,7 @@ torch, transformers or vllm import.
   vLLM's ``EngineArgs`` fields; a test in tests/vllm_cpu/ checks it against the installed vLLM.
 - ``openai``: the client's settings; ``base_url`` is required.
 
-    python -c "from dart.engines.options import check_options; check_options('vllm', {'enforce_eager': True})"
+    python -c "from dart.config.engine_options import check_options; check_options('vllm', {'enforce_eager': True})"
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Stop cleanly on SIGTERM/SIGINT: unwind, so that atomic outputs are not written,
-worker pools are closed, and the command exits non-zero with one log line.
+"""The one signal path: SIGTERM (what Slurm sends at a time limit, and Snakemake on
+cancel) and SIGINT stop a verb cleanly. ``dart`` (:mod:`dart.cli.main`) runs every verb
+inside ``stop_on_signals()``; a verb catches :class:`Interrupted` only to say what it kept.
 
 Inside ``stop_on_signals()`` either signal raises ``Interrupted`` (a BaseException, so
 that library code catching ``Exception`` cannot swallow it) at the next Python
-instruction; ``finally`` blocks and ``atomic_output`` clean-ups run on the way out.
+instruction; ``finally`` blocks and ``atomic_output`` clean-ups run on the way out, so
+atomic outputs are not written and worker pools are closed. Further signals are ignored
+while that clean-up runs. The command exits with 128 + the signal's number.
 
     with stop_on_signals():
         long_running_work()

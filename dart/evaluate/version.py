@@ -1,0 +1,9 @@
+"""The evaluation code version (a leaf: imports nothing, no model stack).
+
+Bump it when a change can alter a result (generation set-up, scoring rules, metrics).
+Rules pass it through ``params:``.
+
+    python -c "from dart.evaluate.version import EVAL_VERSION; print(EVAL_VERSION)"
+"""
+
+EVAL_VERSION = "1"

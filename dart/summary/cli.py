@@ -1,0 +1,82 @@
+"""``dart summarize``: the results table, CSV and chart (see :mod:`table` for what they hold).
+
+    dart summarize --results results --config results/config.yaml -o results/summary.md \\
+        --csv results/summary.csv --png results/summary.png
+    dart summarize --inputs results/eval/*/*.json --models-json '{"llama--u": {"base": "llama",
+        "dataset": "u", "seed": 42, "base_source": "meta-llama/Meta-Llama-3-8B",
+        "recipe": "uniform"}}' -o results/summary.md --csv results/summary.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dart.errors import DartError
+from dart.inputs import load_json_arg
+from dart.lineage.records import write_record, write_text_atomic
+from dart.summary.plots import plot_summary
+from dart.summary.table import collect, columns, csv_text, find_results, markdown, with_paper_rows
+
+log = logging.getLogger(__name__)
+
+
+def load_config(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        cfg = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DartError(f"{path}: cannot read the merged config ({exc})") from exc
+    if not isinstance(cfg, dict):
+        raise DartError(f"{path}: the config must be a mapping of keys")
+    return cfg
+
+
+def _models_json(value: str) -> dict[str, Any]:
+    doc = load_json_arg(value, "--models-json")
+    if not isinstance(doc, dict):
+        raise DartError("--models-json: must be a JSON object of model name -> fields")
+    return doc
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", default="results", help="results folder (reads eval/*/*.json)")
+    p.add_argument("--config", help="the run's merged config (results/config.yaml)")
+    p.add_argument("--models-json", help="model -> {base, dataset, seed, base_source, recipe} "
+                   "(inline JSON or a file); else read from --config or the names")  # fmt: skip
+    p.add_argument("--inputs", nargs="*", help="these result files instead of every one found")
+    p.add_argument("-o", "--output", required=True, help="summary.md")
+    p.add_argument("--csv", required=True, help="summary.csv")
+    p.add_argument("--png", help="summary.png (bar chart with Wilson intervals)")
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    files = (
+        [Path(p) for p in args.inputs] if args.inputs is not None else find_results(args.results)
+    )
+    if not files:
+        log.warning("no result files under %s/eval: the summary is empty", args.results)
+    models = _models_json(args.models_json) if args.models_json else None
+    ours, types = collect(files, cfg, models)
+    cols = columns(types)
+    rows = with_paper_rows(ours, types)
+    write_text_atomic(markdown(rows, cols, types), args.output)
+    write_text_atomic(csv_text(rows, cols), args.csv)
+    outputs = [args.output, args.csv]
+    if args.png:
+        outputs.append(plot_summary(rows, cols, args.png))
+    params = {"config": args.config, "models_json": models, "benchmarks": {b: types[b] for b in cols},
+              "models": {r.model: {"base": r.base, "dataset": r.dataset, "recipe": r.recipe,
+                                   "base_source": r.base_source, "seeds": r.seeds} for r in ours},
+              "paper_rows": [r.model for r in rows if r.kind == "paper"]}  # fmt: skip
+    for path in outputs:
+        write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))
+    log.info("summary: %d models x %d benchmarks from %d result files (%d paper rows)",
+             len(ours), len(cols), len(files), len(params["paper_rows"]))  # fmt: skip
+    return 0
