@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from dart.config.engine_options import check_options
 from dart.errors import DartError
 from dart.lineage.records import code_version, write_text_atomic
+from dart.options import check_options
 from dart.prompts import TEMPLATES
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.yaml"
@@ -138,7 +138,7 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
 
 def check_engine_options(cfg: Mapping[str, Any], *, source: str = "config") -> None:
     """Every ``engine_options`` key is an option of its section's engine
-    (``dart.config.engine_options``): an unknown one is refused here, before any job starts."""
+    (``dart.options``): an unknown one is refused here, before any job starts."""
     sections = [(f"synth.{n}", s) for n, s in cfg.get("synth", {}).items()]
     if "eval" in cfg:
         sections.append(("eval", cfg["eval"]))

@@ -4,7 +4,7 @@
 runs on GPUs in its own environment (``envs/vllm.yaml``; on CPU in ``.venv-vllm`` for
 the tests) and is imported only when chosen; ``openai`` sends the requests to any
 OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp) over HTTP. Which options each
-accepts: ``dart.config.engine_options``. :mod:`runner` is the one resumable, chunked generation run that
+accepts: ``dart.options``. :mod:`runner` is the one resumable, chunked generation run that
 the pool and the evaluation share; :mod:`versions` holds the engines' code versions (a leaf).
 
     from dart.engines import get_engine
@@ -17,9 +17,9 @@ import importlib
 import json
 from typing import Any
 
-from dart.config.engine_options import check_options
 from dart.engines.base import Completion, Engine, Request, SamplingParams
 from dart.errors import DartError
+from dart.options import check_options
 
 __all__ = [
     "ENGINES",
@@ -52,7 +52,7 @@ def engine_options(args: Any) -> dict[str, Any]:
     """Engine keyword options from a verb's flags (``engine``, ``threads``, ``batch_size``,
     ``gpus``, ``revision``, and ``device``/``dtype`` where the verb has them), overridden by
     ``--engine-options-json`` (the config's ``engine_options``), whose keys must be
-    options of the engine (``dart.config.engine_options``)."""
+    options of the engine (``dart.options``)."""
     if args.engine == "vllm":
         options: dict[str, Any] = {"gpus": args.gpus or None, "revision": args.revision}
     elif args.engine == "openai":  # no local compute: threads, batch slots and GPUs do not apply

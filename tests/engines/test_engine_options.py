@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from dart.config import validate
-from dart.config.engine_options import ENGINE_OPTIONS, check_options
 from dart.engines import engine_options
 from dart.errors import DartError
+from dart.options import ENGINE_OPTIONS, check_options
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,9 @@ import dataclasses
 
 from vllm_setup import NEEDS_VLLM
 
-from dart.config.engine_options import VLLM_LLM_OPTIONS
 from dart.engines.base import SamplingParams
 from dart.engines.vllm import sampling_kwargs
+from dart.options import VLLM_LLM_OPTIONS
 
 pytestmark = NEEDS_VLLM
 
