@@ -24,8 +24,7 @@ import polars as pl
 import pytest
 from vllm_setup import NEEDS_VLLM
 
-from dart.lineage.records import read_record
-from dart.pool.generate import parts_dir
+from dart.lineage.records import parts_dir, read_record
 from dart.pool.ids import sample_id, trial_seed
 
 pytestmark = NEEDS_VLLM
