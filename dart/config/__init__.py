@@ -24,6 +24,7 @@ import yaml
 
 from dart.errors import DartError
 from dart.lineage.records import code_version, write_text_atomic
+from dart.options import check_options
 from dart.prompts import TEMPLATES
 from dart.train.hyperparams import Hyperparams
 
@@ -180,7 +181,20 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
     if errors:  # a default that does not fit its own schema is our bug, but say where
         raise DartError(f"{source}: {_message(errors[0])}")
     check_references(merged, source=source)
+    check_engine_options(merged, source=source)
     return merged
+
+
+def check_engine_options(cfg: Mapping[str, Any], *, source: str = "config") -> None:
+    """Every ``engine_options`` key is an option of its section's engine
+    (``dart.options``): an unknown one is refused here, before any job starts."""
+    sections = [(f"synth.{n}", s) for n, s in cfg.get("synth", {}).items()]
+    if "eval" in cfg:
+        sections.append(("eval", cfg["eval"]))
+    for key, spec in sections:
+        if "engine" in spec:
+            where = f"{source}: key {key}.engine_options"
+            check_options(spec["engine"], spec.get("engine_options", {}), where)
 
 
 # --------------------------------------------------------------------------- cross-references

@@ -29,7 +29,7 @@ def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", required=True, help="benchmark parquet (dart benchmark)")
     parser.add_argument("--model", required=True, help="model folder or hub id")
     parser.add_argument("--revision", help="model revision (hub models)")
-    parser.add_argument("--engine", default="transformers", help="transformers or vllm")
+    parser.add_argument("--engine", default="transformers", help="transformers, vllm or openai")
     parser.add_argument("--template", required=True, help="prompt template (dart/prompts.py)")
     parser.add_argument(
         "--max-new-tokens",

@@ -11,6 +11,8 @@ flat keys:
 ``engine:transformers``   ``dart.engines.versions.DECODER_VERSION``: our decode loop
 ``engine:vllm``           the vllm pin of ``envs/vllm.yaml`` (else the installed vllm)
                           plus ``VLLM_MAPPING_VERSION``
+``engine:openai``         ``OPENAI_CLIENT_VERSION``: our request mapping (the server's
+                          model and version go into each record)
 ``assembly``              ``dart.datasets.version.ASSEMBLY_VERSION``: recipes and assembly
 ``train``                 ``dart.train.version.TRAIN_VERSION``
 ``evaluate``              ``dart.evaluate.version.EVAL_VERSION``
@@ -45,7 +47,7 @@ from typing import Any
 
 from dart.datasets.version import ASSEMBLY_VERSION
 from dart.decontam.version import DECONTAM_VERSION
-from dart.engines.versions import DECODER_VERSION, VLLM_MAPPING_VERSION
+from dart.engines.versions import DECODER_VERSION, OPENAI_CLIENT_VERSION, VLLM_MAPPING_VERSION
 from dart.errors import DartError
 from dart.evaluate.version import BENCHMARK_VERSION, EVAL_VERSION
 from dart.grade.version import GRADER_VERSION
@@ -55,7 +57,7 @@ from dart.queries.version import QUERIES_VERSION
 from dart.train.version import TRAIN_VERSION
 
 OVERRIDES_ENV = "DART_VERSION_OVERRIDES"
-ENGINES = ("transformers", "vllm")
+ENGINES = ("transformers", "vllm", "openai")
 
 
 def overrides() -> dict[str, str]:
@@ -98,6 +100,8 @@ def engine(name: str) -> str:
     def compute() -> str:
         if name == "transformers":
             return DECODER_VERSION
+        if name == "openai":
+            return f"openai client {OPENAI_CLIENT_VERSION}"
         if name == "vllm":
             return f"vllm {vllm_version()}; mapping {VLLM_MAPPING_VERSION}"
         raise DartError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--shard", type=at_least(0, "--shard"), help="shard to generate (default: every row)"
     )
     parser.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
-    parser.add_argument("--engine", default="transformers", help="transformers or vllm")
+    parser.add_argument("--engine", default="transformers", help="transformers, vllm or openai")
     parser.add_argument("--model", required=True, help="model folder or hub id")
     parser.add_argument("--revision", help="model revision (hub models)")
     parser.add_argument("--template", required=True, help="prompt template name")
