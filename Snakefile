@@ -11,7 +11,11 @@ from dart.config import validate
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# config.yaml is the default; another config given with --configfile replaces it (it is
+# not merged over it: the paper's setup must not inherit the default's datasets).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 config.update(validate(config, source="config"))

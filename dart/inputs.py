@@ -21,12 +21,39 @@ import polars as pl
 from dart.errors import DartError
 
 
-def read_table(path: str | os.PathLike, columns: Collection[str], what: str) -> pl.DataFrame:
-    """The parquet file ``path``; it must have ``columns``. ``what`` names it in errors."""
+def _must_be_file(path: str | os.PathLike, what: str) -> None:
+    if not Path(path).is_file():
+        why = "a folder, not a file" if Path(path).is_dir() else "no such file"
+        raise DartError(f"{path}: cannot read {what} ({why})")
+
+
+def _unreadable(path: str | os.PathLike, what: str, exc: BaseException) -> DartError:
+    """One line: a truncated file's polars error, first line only."""
+    text = str(exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return DartError(f"{path}: cannot read {what} ({reason})")
+
+
+def table_columns(path: str | os.PathLike, what: str) -> dict[str, Any]:
+    """The column types of the parquet file ``path`` (its footer only), with the errors of
+    :func:`read_table`: a missing, truncated or unreadable file is named."""
+    _must_be_file(path, what)
     try:
-        frame = pl.read_parquet(path)
+        return dict(pl.read_parquet_schema(path))
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise DartError(f"{path}: cannot read {what} ({exc})") from exc
+        raise _unreadable(path, what, exc) from None
+
+
+def read_table(
+    path: str | os.PathLike, columns: Collection[str], what: str, **kwargs: Any
+) -> pl.DataFrame:
+    """The parquet file ``path``; it must have ``columns``. ``what`` names it in errors
+    (a missing file, a folder, a truncated file: one line naming it)."""
+    _must_be_file(path, what)
+    try:
+        frame = pl.read_parquet(path, **kwargs)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(path, what, exc) from None
     missing = set(columns) - set(frame.columns)
     if missing:
         raise DartError(f"{path}: {what} lacks column(s) {', '.join(sorted(missing))}")
@@ -56,4 +83,5 @@ def load_json_arg(value: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DartError(f"{what}: invalid JSON ({exc})") from exc
+        where = what if text is value else f"{value}: {what}"
+        raise DartError(f"{where}: invalid JSON ({exc})") from exc

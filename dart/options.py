@@ -1,17 +1,53 @@
-"""Range-checked option types for the verbs' argparse parsers.
+"""Range-checked option types for the verbs' argparse parsers, and the engines' options.
 
 A bad value stops the verb at parse time with argparse's usage line and a message that
 names the option: ``dart grade --workers -1`` says ``argument --workers: must be at
 least 1, got -1`` instead of hanging. (``flag`` is kept for callers that parse by hand.)
 
+One option name has one meaning and one range in every verb (issue 14 item 10):
+
+| option | meaning | range |
+|---|---|---|
+| ``--n`` | items or questions to generate (embedded types) | >= 1 |
+| ``--limit`` | read at most this many rows ("" = no limit) | >= 1 |
+| ``--workers`` | grader processes | >= 1 |
+| ``--threads`` | CPU threads | >= 1 |
+| ``--batch-size``, ``--chunk-size`` | batch slots, rows per resumable chunk | >= 1 |
+| ``--gpus`` | GPUs | >= 0 |
+| ``--seed`` | a seed | >= 0 |
+| ``--timeout`` | seconds per item | > 0, finite |
+| ``--memory-mb`` | address-space limit per grader process | >= 64 |
+| ``--ngram``, ``--min-overlap``, ``--cap``, ``--max-new-tokens`` | counts | >= 1 |
+
     parser.add_argument("--workers", type=at_least(1, "--workers"))
     parser.add_argument("--timeout", type=above(0, "--timeout"))
+    parser.add_argument("--limit", type=optional(at_least(1, "--limit")))
+
+The second half says which ``engine_options`` each engine accepts (``check_options``),
+checked before anything is loaded: by config validation (so ``dart config`` and the
+Snakefile refuse an unknown option before any job starts) and by the verbs'
+``--engine-options-json`` (``dart.engines.engine_options``, before a model is loaded).
+
+- ``transformers``: the keyword arguments of ``TransformersEngine``.
+- ``vllm``: ours (``tensor_parallel_size``, ``dtype``, ``seed``, ...) plus every name in
+  ``VLLM_LLM_OPTIONS``, which go through to ``vllm.LLM(...)`` unchanged
+  (``enable_chunked_prefill``, ``enforce_eager``, ``max_num_seqs``, ...): vLLM
+  ``EngineArgs`` fields; a test in tests/vllm_cpu/ checks them against the installed vLLM.
+- ``openai``: the client's settings; ``base_url`` is required.
+
+    check_options("vllm", {"enforce_eager": True}, "synth.x.engine_options")
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from dart.errors import DartError
+
+T = TypeVar("T")
 
 
 def at_least(low: int, flag: str) -> Callable[[str], int]:
@@ -37,8 +73,112 @@ def above(low: float, flag: str) -> Callable[[str], float]:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > low or value == float("inf"):
+        if not value > low or not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"must be above {low:g}, got {text}")
         return value
 
     return parse
+
+
+def finite(flag: str) -> Callable[[str], float]:
+    """Any finite number (NaN and infinities refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        return value
+
+    return parse
+
+
+def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
+    """``parse``, except that the empty string (what rules pass for a null) means None."""
+
+    def parse_optional(text: str) -> T | None:
+        return parse(text) if text.strip() else None
+
+    return parse_optional
+
+
+# --------------------------------------------------------------------------- engines
+#: ``vllm.LLM`` keyword arguments passed through unchanged (vLLM 0.32 ``EngineArgs``
+#: fields, minus those the vllm engine sets itself: model, revision, tokenizer revision,
+#: tensor_parallel_size, dtype, seed).
+VLLM_LLM_OPTIONS = frozenset(
+    {
+        "block_size",
+        "compilation_config",
+        "cpu_offload_gb",
+        "disable_custom_all_reduce",
+        "disable_log_stats",
+        "distributed_executor_backend",
+        "download_dir",
+        "enable_chunked_prefill",
+        "enable_prefix_caching",
+        "enforce_eager",
+        "gpu_memory_utilization",
+        "hf_overrides",
+        "kv_cache_memory_bytes",
+        "kv_cache_dtype",
+        "load_format",
+        "max_logprobs",
+        "max_model_len",
+        "max_num_batched_tokens",
+        "max_num_seqs",
+        "pipeline_parallel_size",
+        "quantization",
+        "scheduling_policy",
+        "speculative_config",
+        "tokenizer",
+        "tokenizer_mode",
+        "trust_remote_code",
+    }
+)
+
+#: engine -> options it accepts in ``engine_options``.
+ENGINE_OPTIONS: dict[str, frozenset[str]] = {
+    "transformers": frozenset(
+        {"dtype", "threads", "batch_size", "device", "revision", "prefix_cache"}
+    ),
+    "vllm": frozenset({"dtype", "revision", "seed", "tensor_parallel_size"}) | VLLM_LLM_OPTIONS,
+    "openai": frozenset(
+        {
+            "base_url",
+            "served_model",
+            "api_key_env",
+            "concurrency",
+            "timeout",
+            "max_retries",
+            "backoff",
+            "revision",
+        }
+    ),
+}
+#: engine -> options it cannot run without.
+REQUIRED: dict[str, tuple[str, ...]] = {"openai": ("base_url",)}
+
+
+def check_options(engine: str, options: Mapping[str, Any], where: str = "engine_options") -> None:
+    """Raise DartError naming ``where`` and the key when ``options`` has a key ``engine``
+    does not accept or lacks one it requires."""
+    if engine not in ENGINE_OPTIONS:
+        raise DartError(f"unknown engine {engine!r}; known: {sorted(ENGINE_OPTIONS)}")
+    if not isinstance(options, Mapping):
+        raise DartError(f"{where} must be a mapping of option names to values")
+    allowed = ENGINE_OPTIONS[engine]
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        hint = ""
+        if engine == "vllm" and "batch_size" in unknown:
+            hint = " (vLLM's batch limit is max_num_seqs)"
+        raise DartError(
+            f"{where}: unknown option(s) {', '.join(unknown)} for engine {engine}{hint}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    missing = [k for k in REQUIRED.get(engine, ()) if options.get(k) in (None, "")]
+    if missing:
+        raise DartError(f"{where}: engine {engine} needs option(s) {', '.join(missing)}")

@@ -7,11 +7,12 @@ results/datasets/{dataset}/ (README.md dataset card, stats.json, PNG plots).
 rule dataset:
     """Assemble one dataset from its pool with its recipe."""
     input:
-        unpack(dataset_inputs),
-        # its own input function: planned (and shown by a dry run) before the pool's rounds
-        contamination=lambda w: contamination_files(
+        unpack(lambda w: WF.dataset_inputs(w.dataset)),
+        # their own input functions: planned (and shown by a dry run) before the rounds
+        contamination=lambda w: WF.contamination_files(
             config["datasets"][w.dataset]["synth"]
         ),
+        plans=lambda w: WF.plan_files(config["datasets"][w.dataset]["synth"]),
     output:
         table=f"{RESULTS}/datasets/{{dataset}}.parquet",
         card=report(
@@ -26,7 +27,7 @@ rule dataset:
             caption="../report/dataset_stats.rst",
             category="Datasets",
             subcategory="{dataset}",
-            labels=dataset_report_labels,
+            labels=lambda w: dataset_report_labels(config, w.dataset),
         ),
         plots=report(
             directory(f"{RESULTS}/datasets/{{dataset}}/plots"),
@@ -46,10 +47,12 @@ rule dataset:
         mem_mb=8000,
         runtime=60,
     params:
-        queries=lambda w: quoted(synth_queries(config["datasets"][w.dataset]["synth"])),
-        verified=dataset_verified_param,
+        queries=lambda w: quoted(
+            WF.synth_queries(config["datasets"][w.dataset]["synth"])
+        ),
+        verified=input_param("verified"),
         contamination=lambda w, input: quoted(list(getattr(input, "contamination", []))),
-        recipe=lambda w: json.dumps(recipe_config(w.dataset), sort_keys=True),
+        recipe=lambda w: canonical_json(recipe_config(config, w.dataset)),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
         decontaminate=lambda w: (
             "--decontaminate"

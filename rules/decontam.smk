@@ -8,8 +8,8 @@ data/decontam/{source}.stats.json (counts per benchmark).
 rule decontam:
     """Check one query source against the configured benchmarks."""
     input:
-        queries=lambda w: queries_file(w.source),
-        benchmarks=lambda w: [benchmark_file(b) for b in decontam_benchmarks()],
+        queries=lambda w: WF.queries_file(w.source),
+        benchmarks=[WF.benchmark_file(b) for b in WF.decontam_benchmarks()],
     output:
         table=f"{DATA}/decontam/{{source}}.parquet",
         stats=f"{DATA}/decontam/{{source}}.stats.json",
@@ -28,6 +28,7 @@ rule decontam:
             if config["decontamination"]["numbers_must_agree"]
             else "--no-numbers-must-agree"
         ),
+        decontam_version=code_versions.decontam(),
     shell:
         "dart --rule decontam --wildcards source={wildcards.source}"
         " decontam --queries {input.queries:q} --benchmarks {input.benchmarks:q}"

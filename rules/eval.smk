@@ -11,7 +11,7 @@ results/eval/{model}/{benchmark}.items.jsonl (one row per item).
 rule benchmark:
     """Read one benchmark into the common item table."""
     input:
-        unpack(benchmark_source_inputs),
+        unpack(lambda w: WF.benchmark_source_inputs(w.benchmark)),
     output:
         table=f"{DATA}/benchmarks/{{benchmark}}.parquet",
         stats=f"{DATA}/benchmarks/{{benchmark}}.stats.json",
@@ -30,6 +30,7 @@ rule benchmark:
         revision=lambda w: config["benchmarks"][w.benchmark]["revision"] or "",
         limit=lambda w: config["benchmarks"][w.benchmark]["limit"] or "",
         n=lambda w: config["benchmarks"][w.benchmark]["n"],
+        benchmark_version=code_versions.benchmark(),
     shell:
         "dart --rule benchmark --wildcards benchmark={wildcards.benchmark}"
         " benchmark {params.kind} {params.src:q} --name {wildcards.benchmark}"
@@ -41,8 +42,8 @@ rule benchmark:
 rule eval_generate:
     """Greedy generations of one model on one benchmark (GPU with vllm, CPU with transformers)."""
     input:
-        benchmark=lambda w: benchmark_file(w.benchmark),
-        model=lambda w: model_folder(w.emodel),
+        benchmark=lambda w: WF.benchmark_file(w.benchmark),
+        model=lambda w: WF.model_folder(w.emodel),
     output:
         f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
     log:
@@ -57,12 +58,12 @@ rule eval_generate:
     resources:
         mem_mb=6000,
         runtime=240,
-        gpu=eval_gpus,
+        gpu=engine_gpus(config["eval"]["engine"], config["eval"]["engine_options"]),
     params:
         engine=config["eval"]["engine"],
         template=lambda w: eval_template(config, w.emodel),
         max_new_tokens=config["eval"]["max_new_tokens"],
-        options=json.dumps(config["eval"]["engine_options"], sort_keys=True),
+        options=canonical_json(config["eval"]["engine_options"]),
         template_version=lambda w: code_versions.template(
             eval_template(config, w.emodel)
         ),
@@ -80,7 +81,7 @@ rule eval_score:
     """Score one model's generations on one benchmark with the grader."""
     input:
         generations=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
-        benchmark=lambda w: benchmark_file(w.benchmark),
+        benchmark=lambda w: WF.benchmark_file(w.benchmark),
     output:
         result=report(
             f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.json",
@@ -101,9 +102,7 @@ rule eval_score:
         mem_mb=4000,
         runtime=60,
     params:
-        options=lambda w: json.dumps(
-            config["benchmarks"][w.benchmark]["options"], sort_keys=True
-        ),
+        options=lambda w: canonical_json(config["benchmarks"][w.benchmark]["options"]),
         timeout=config["grader"]["timeout"],
         memory_mb=config["grader"]["memory_mb"],
         grader_version=code_versions.grader(),

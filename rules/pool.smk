@@ -1,8 +1,8 @@
 """Stage 2, the sampling pool of each synthesis setup `{synth}`, in rounds.
 
 Reads: data/queries/*.parquet, data/models/{model}/, results/pool/{synth}/recipes.json
-(the recipes of the datasets that use the pool; common.smk keeps it in step with the
-config). Writes, per round r under results/pool/{synth}/round{r}/: plan.parquet and
+(the recipes of the datasets cut from the pool, written when a run starts). Writes, per
+round r under results/pool/{synth}/round{r}/: plan.parquet and
 plan.json (a checkpoint), gen/shard{s}.parquet (every response), verified/shard{s}.parquet
 (every response with its verdict), tally.parquet (cumulative per query); and
 results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
@@ -12,9 +12,8 @@ results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
 checkpoint plan:
     """Plan round r from the tally of the rounds before it."""
     input:
-        queries=lambda w: synth_queries(w.synth),
-        tally=previous_tally,
-        recipes=ancient(f"{POOL}/{{synth}}/recipes.json"),
+        queries=lambda w: WF.synth_queries(w.synth),
+        tally=lambda w: WF.previous_tally(w.synth, w.round) or [],
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
         summary=f"{POOL}/{{synth}}/round{{round}}/plan.json",
@@ -28,10 +27,18 @@ checkpoint plan:
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
-        tally=lambda w: f"--tally {previous_tally(w)}" if previous_tally(w) else "",
+        tally=lambda w: (
+            f"--tally {WF.previous_tally(w.synth, w.round)}"
+            if WF.previous_tally(w.synth, w.round)
+            else ""
+        ),
+        # a file, not an input: a changed recipe never re-plans a finished round (a raised
+        # target grows the pool by new rounds: WF.dataset_inputs)
+        recipes=lambda w: WF.recipes_file(w.synth),
+        planner_version=code_versions.planner(),
     shell:
         "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
-        " plan --queries {input.queries:q} {params.tally} --recipes {input.recipes:q}"
+        " plan --queries {input.queries:q} {params.tally} --recipes {params.recipes:q}"
         " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
         " --per-round-max {params.per_round_max} --shards {params.shards}"
         " --max-rounds {params.max_rounds} -o {output.plan:q} --summary {output.summary:q}"
@@ -44,7 +51,7 @@ rule generate:
         # Through the checkpoint: while a round is re-planned (e.g. after a re-grade) its
         # shards wait for the new plan, and rerun only if it changed (same checksum: kept).
         plan=lambda w: checkpoints.plan.get(synth=w.synth, round=w.round).output.plan,
-        queries=lambda w: synth_queries(w.synth),
+        queries=lambda w: WF.synth_queries(w.synth),
         model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
     output:
         f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
@@ -53,24 +60,27 @@ rule generate:
     benchmark:
         "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
     conda:
-        lambda w: engine_env(w.synth)
+        lambda w: engine_env(config["synth"][w.synth]["engine"])
     threads: 2
     resources:
         mem_mb=6000,
         runtime=240,
-        gpu=lambda w: synth_gpus(w.synth),
+        gpu=lambda w: engine_gpus(
+            config["synth"][w.synth]["engine"],
+            config["synth"][w.synth]["engine_options"],
+        ),
     params:
         engine=lambda w: config["synth"][w.synth]["engine"],
         template=lambda w: config["synth"][w.synth]["template"],
-        sampling=lambda w: json.dumps(
-            config["synth"][w.synth]["sampling"], sort_keys=True
-        ),
-        options=lambda w: json.dumps(
-            config["synth"][w.synth]["engine_options"], sort_keys=True
-        ),
+        sampling=synth_value("sampling"),
+        options=synth_value("engine_options"),
         chunk_size=lambda w: config["synth"][w.synth]["chunk_size"],
-        template_version=lambda w: template_version(w.synth),
-        engine_version=lambda w: engine_version(w.synth),
+        template_version=lambda w: code_versions.template(
+            config["synth"][w.synth]["template"]
+        ),
+        engine_version=lambda w: code_versions.engine(
+            config["synth"][w.synth]["engine"]
+        ),
     shell:
         "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
@@ -84,7 +94,7 @@ rule verify:
     """Grade one generation shard; every row is kept with its verdict."""
     input:
         generated=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
-        queries=lambda w: synth_queries(w.synth),
+        queries=lambda w: WF.synth_queries(w.synth),
     output:
         f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
     log:
@@ -111,7 +121,7 @@ rule verify:
 rule tally:
     """Add a round's verified shards to the cumulative per-query tally."""
     input:
-        unpack(tally_inputs),
+        unpack(lambda w: WF.tally_inputs(w.synth, w.round)),
     output:
         f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
     log:
@@ -120,7 +130,9 @@ rule tally:
         "../envs/cpu.yaml"
     params:
         previous=lambda w: (
-            f"--previous {previous_tally(w)}" if previous_tally(w) else ""
+            f"--previous {WF.previous_tally(w.synth, w.round)}"
+            if WF.previous_tally(w.synth, w.round)
+            else ""
         ),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
@@ -131,19 +143,23 @@ rule tally:
 rule pool:
     """The finished pool: every round until no query needs more or the round limit."""
     input:
-        unpack(pool_inputs),
+        unpack(lambda w: WF.pool_inputs(w.synth)),
     output:
         report(
             f"{POOL}/{{synth}}/pool.json",
             caption="../report/pool.rst",
             category="Pool",
-            labels=pool_report_labels,
+            labels=lambda w: pool_report_labels(config, w.synth),
         ),
     log:
         "logs/pool/{synth}/pool.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        plans=input_param("plans"),
+        tally=input_param("tally"),
+        contamination=lambda w, input: quoted(getattr(input, "contamination", [])),
     shell:
         "dart --rule pool --wildcards synth={wildcards.synth}"
-        " pool --plans {input.plans:q} --tally {input.tally:q}"
-        " --contamination {input.contamination:q} -o {output:q} > {log:q} 2>&1"
+        " pool --plans {params.plans} --tally {params.tally}"
+        " --contamination {params.contamination} -o {output:q} > {log:q} 2>&1"

@@ -7,7 +7,7 @@ provenance record and stats.
 rule queries:
     """Ingest one query source, deduplicated against the sources listed before it."""
     input:
-        unpack(query_source_inputs),
+        unpack(lambda w: WF.query_source_inputs(w.source)),
     output:
         table=f"{DATA}/queries/{{source}}.parquet",
         record=f"{DATA}/queries/{{source}}.parquet.prov.json",
@@ -26,6 +26,7 @@ rule queries:
         subset=lambda w: config["queries"][w.source]["subset"] or "",
         revision=lambda w: config["queries"][w.source]["revision"] or "",
         columns=lambda w: column_args(config["queries"][w.source]),
+        queries_version=code_versions.queries(),
         n=lambda w: config["queries"][w.source]["n"],
         limit=lambda w: config["queries"][w.source]["limit"] or "",
         max_chars=lambda w: config["queries"][w.source]["max_chars"] or "",

@@ -7,7 +7,7 @@ model, one column per benchmark plus the average, the paper's numbers beside our
 rule summary:
     """Tabulate every evaluation result, with the published numbers where they apply."""
     input:
-        results=eval_results(),
+        results=WF.eval_results(),
     output:
         md=report(
             f"{RESULTS}/summary.md",
@@ -32,7 +32,7 @@ rule summary:
     conda:
         "../envs/cpu.yaml"
     params:
-        models=json.dumps(summary_models(), sort_keys=True),
+        models=canonical_json(WF.summary_models()),
     shell:
         "dart --rule summary summarize --inputs {input.results:q}"
         " --models-json {params.models:q} -o {output.md:q} --csv {output.csv:q}"

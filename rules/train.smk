@@ -10,8 +10,8 @@ resumes from its last one.
 rule train:
     """Fine-tune one base model on one dataset (DeepSpeed ZeRO-3 on GPUs, PyTorch on CPU)."""
     input:
-        dataset=lambda w: f"{RESULTS}/datasets/{train_spec(w)['dataset']}.parquet",
-        base=lambda w: f"{DATA}/models/{train_spec(w)['base']}",
+        dataset=lambda w: f"{RESULTS}/datasets/{WF.train_spec(w.tuned)['dataset']}.parquet",
+        base=lambda w: f"{DATA}/models/{WF.train_spec(w.tuned)['base']}",
     output:
         folder=report(
             directory(f"{RESULTS}/models/{{tuned}}"),
@@ -31,10 +31,10 @@ rule train:
     resources:
         mem_mb=16000,
         runtime=1440,
-        gpu=lambda w: train_spec(w)["hparams"]["gpus"],
+        gpu=lambda w: WF.train_spec(w.tuned)["hparams"]["gpus"],
     params:
-        hparams=lambda w: json.dumps(train_spec(w)["hparams"], sort_keys=True),
-        seed=lambda w: train_spec(w)["seed"],
+        hparams=lambda w: canonical_json(WF.train_spec(w.tuned)["hparams"]),
+        seed=lambda w: WF.train_spec(w.tuned)["seed"],
         train_version=code_versions.train(),
     shell:
         "dart --rule train --wildcards tuned={wildcards.tuned} train"

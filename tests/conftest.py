@@ -93,3 +93,20 @@ def build_boxing_model(path: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def boxing_model(tmp_path_factory) -> Path:
     return build_boxing_model(tmp_path_factory.mktemp("models") / "boxing")
+
+
+@pytest.fixture(scope="session")
+def small_run_built(tmp_path_factory, repo_root, dart_env, boxing_model) -> Path:
+    """The small real run of tests/small_workflow.py, built once per session; read-only:
+    tests work on their own copy (``small_run``)."""
+    from small_workflow import build_run
+
+    return build_run(tmp_path_factory.mktemp("small-workflow"), repo_root, dart_env, boxing_model)
+
+
+@pytest.fixture()
+def small_run(small_run_built, tmp_path) -> Path:
+    """This test's own copy of the built small run (mtimes and Snakemake metadata kept)."""
+    from small_workflow import copy_run
+
+    return copy_run(small_run_built, tmp_path / "small-run")

@@ -1,9 +1,10 @@
 """One small real run of the workflow, shared by the staleness, audit and report tests.
 
 The config is tests/test_pool_workflow.py's, cut down to two sampling rounds (and an
-empty third) and two datasets (vrt, uniform) so that the run takes about a minute. The first test module that asks
-builds it under pytest's session temp folder; later modules find it done there. A test
-that changes files works on ``copy_run`` (a copy with its mtimes and Snakemake metadata).
+empty third) and two datasets (vrt, uniform) so that the run takes about a minute. It is
+built once per pytest session (the ``small_run_built`` fixture of tests/conftest.py) and
+never touched after: each test gets its own copy (``small_run``, made by ``copy_run`` with
+mtimes and Snakemake metadata kept), so no test sees another's changes, in any order.
 """
 
 from __future__ import annotations
@@ -45,19 +46,11 @@ def snakemake(repo_root: Path, workdir: Path, env: dict, *args: str, timeout: in
                           timeout=timeout)  # fmt: skip
 
 
-def shared_run(tmp_path_factory, repo_root: Path, env: dict, model: Path) -> Path:
-    """The finished small run (built on first use in this pytest session)."""
-    workdir = tmp_path_factory.getbasetemp() / "small-workflow"
-    done = workdir / ".built"
-    if done.exists():
-        return workdir
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir()
+def build_run(workdir: Path, repo_root: Path, env: dict, model: Path) -> Path:
+    """Build the small run in ``workdir`` (an empty folder)."""
     (workdir / "config.yaml").write_text(yaml.safe_dump(small_config(workdir, model)))
     proc = snakemake(repo_root, workdir, env)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
-    done.write_text("ok\n")
     return workdir
 
 

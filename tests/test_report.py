@@ -16,7 +16,7 @@ import subprocess
 
 import polars as pl
 import pytest
-from small_workflow import shared_run, snakemake
+from small_workflow import copy_run, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +37,8 @@ def _chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, repo_root, dart_env, boxing_model):
-    run = shared_run(tmp_path_factory, repo_root, dart_env, boxing_model)
+def report(tmp_path_factory, repo_root, dart_env, small_run_built):
+    run = copy_run(small_run_built, tmp_path_factory.mktemp("report-run") / "run")
     out = tmp_path_factory.mktemp("report") / "report.html"
     proc = snakemake(repo_root, run, dart_env, "--report", str(out))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -177,3 +177,107 @@ def test_verify_stops_on_sigterm_and_writes_nothing(tmp_path, dart_env):
     assert code == 128 + signal.SIGTERM and seconds < STOP_SECONDS, err[-2000:]
     assert "Traceback" not in err and not out.exists() and not _temporaries(tmp_path)
     assert not _group_ends(proc.pid)
+
+
+def _short_verbs(root: Path) -> list[tuple[list[str], str]]:
+    """(argv, main output) of every verb not covered above, on small real inputs."""
+    sys.path.insert(0, str(Path(__file__).parent / "datasets"))
+    from test_assemble import RECIPES, build_pool
+
+    verified, _, queries = build_pool(root / "pool")
+    rounds = sorted((root / "pool").glob("round*/tally.parquet"))
+    bench = root / "b.parquet"
+    subprocess.run([sys.executable, "-m", "dart.cli", "benchmark", "generated", "1007", "--n",
+                    "50", "-o", str(bench)], check=True, capture_output=True)  # fmt: skip
+    for model, n_correct in (("m1", 3), ("m2", 5)):
+        result = root / "eval" / model / "gen.json"
+        result.parent.mkdir(parents=True)
+        result.write_text(json.dumps({"benchmark": "gen", "model": model, "n": 10,
+                                      "n_correct": n_correct, "accuracy": n_correct / 10}))  # fmt: skip
+    items = pl.read_parquet(bench)
+    generations = root / "b.gen.parquet"
+    items.select(
+        "item_id",
+        response=pl.concat_str(pl.lit("The answer is \\boxed{"), "gold", pl.lit("}.")),
+        finish_reason=pl.lit("stop"),
+    ).write_parquet(generations)
+    plans = [str(p.parent / "plan.json") for p in rounds]
+    r1 = [v for v in verified if "/round1/" in v]
+    return [
+        (["queries", "7", "--format", "generated", "--n", "3000", "-o", "out/q.parquet",
+          "--stats", "out/q.stats.json"], "out/q.parquet"),
+        (["benchmark", "generated", "1007", "--n", "2000", "-o", "out/b.parquet"], "out/b.parquet"),
+        (["plan", "--queries", queries, "--tally", str(rounds[0]), "--recipes",
+          json.dumps(RECIPES), "--round", "1", "--seed", "1", "--cap", "12", "--per-round-max",
+          "6", "--shards", "2", "--max-rounds", "8", "-o", "out/plan.parquet", "--summary",
+          "out/plan.json"], "out/plan.parquet"),
+        (["tally", "--previous", str(rounds[0]), "--verified", *r1, "--queries", queries,
+          "-o", "out/tally.parquet"], "out/tally.parquet"),
+        (["assemble", "--queries", queries, "--verified", *verified, "--recipe-json",
+          json.dumps(RECIPES["u"]), "--name", "u", "--cap", "12", "-o", "out/u.parquet",
+          "--card", "out/README.md", "--stats", "out/stats.json", "--plots", "out/plots"],
+         "out/u.parquet"),
+        (["decontam", "--queries", queries, "--benchmarks", str(bench), "--ngram", "4",
+          "-o", "out/c.parquet", "--stats", "out/c.json"], "out/c.parquet"),
+        (["pool", "--plans", *plans, "--tally", str(rounds[-1]), "-o", "out/pool.json"],
+         "out/pool.json"),
+        (["summarize", "--results", str(root), "-o", "out/s.md", "--csv", "out/s.csv",
+          "--png", "out/s.png"], "out/s.csv"),
+        (["evaluate", "score", "--generations", str(generations), "--benchmark", str(bench),
+          "--benchmark-name", "gen", "--model-name", "m", "--workers", "1", "-o", "out/r.json",
+          "--items", "out/r.items.jsonl"], "out/r.items.jsonl"),
+    ]  # fmt: skip
+
+
+def _complete(path: Path) -> bool:
+    """A file that reads back whole (parquet footer, JSON document, CSV last line)."""
+    if path.suffix == ".parquet":
+        pl.read_parquet(path)
+    elif path.suffix == ".json":
+        json.loads(path.read_text())
+    elif path.suffix == ".csv":
+        assert path.read_text().endswith("\n")
+    return True
+
+
+def test_sigkill_at_any_moment_of_the_other_verbs_leaves_nothing_half_written(tmp_path, dart_env):
+    """The sweep's kill at each stage: every short verb SIGKILLed after 0.3 s, 0.6 s, ...
+    until it finishes by itself. The output is then absent or whole (byte-identical to
+    an uninterrupted run), every visible file reads back whole, and a rerun gives the same
+    bytes and removes the killed run's hidden temporaries."""
+    cases = _short_verbs(tmp_path / "inputs")
+    for argv, output in cases:
+        ref = tmp_path / f"ref-{argv[0]}"
+        ref.mkdir()
+        done = subprocess.run([sys.executable, "-m", "dart.cli", *argv], cwd=ref, env=dart_env,
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        want = (ref / output).read_bytes()
+        kills, whole, hidden = 0, 0, 0
+        for i, delay in enumerate((0.3, 0.6, 0.9, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0)):
+            here = tmp_path / f"kill-{argv[0]}-{i}"
+            here.mkdir()
+            verb = Verb(argv, here, dart_env)
+            time.sleep(delay)
+            if verb.proc.poll() is not None:
+                verb.finish()
+                break
+            os.killpg(verb.pid, signal.SIGKILL)
+            verb.finish()
+            kills += 1
+            out = here / output
+            assert not out.exists() or out.read_bytes() == want or output.endswith(".json")
+            whole += out.exists()
+            hidden += bool(_temporaries(here))
+            for f in here.rglob("*"):
+                if f.is_file() and not f.name.startswith("."):
+                    assert _complete(f), f
+            last = here
+        assert kills >= 1, f"dart {argv[0]} finished before the first kill"
+        print(f"dart {argv[0]}: {kills} kills; output whole after {whole}, absent after "
+              f"{kills - whole}; hidden temporaries left by {hidden}")  # fmt: skip
+        rerun = subprocess.run([sys.executable, "-m", "dart.cli", *argv], cwd=last,
+                               env=dart_env, capture_output=True, text=True)  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert (last / output).read_bytes() == want or output.endswith(".json"), argv[0]
+        assert not _temporaries(last / Path(output).parent), argv[0]

@@ -87,9 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         # a full disk, an output under a file, a folder where a file belongs: one line that
         # names the file; temporary outputs were removed on the way out (atomic writes)
         where = f"{exc.filename}: " if exc.filename else ""
-        logging.getLogger("dart").error(
-            "dart %s: %s%s", top.verb, where, exc.strerror or type(exc).__name__
-        )
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        logging.getLogger("dart").error("dart %s: %s%s", top.verb, where, reason)
         return 1
     except Interrupted as stop:
         # SIGINT, or SIGTERM (what Slurm sends at a time limit and Snakemake on cancel):

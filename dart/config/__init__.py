@@ -14,6 +14,7 @@ import contextlib
 import copy
 import datetime as _dt
 import functools
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,9 +24,21 @@ import yaml
 
 from dart.errors import DartError
 from dart.lineage.records import code_version, write_text_atomic
+from dart.options import check_options
 from dart.prompts import TEMPLATES
+from dart.train.hyperparams import Hyperparams
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.yaml"
+#: Each recipe's own keys in a ``datasets`` entry (the schema fills every recipe's
+#: defaults into every entry; these say which belong to the entry's recipe).
+RECIPE_KEYS = {
+    "vrt": {"trials"},
+    "uniform": {"k"},
+    "prop2diff": {"k_p", "size", "n_probe", "min"},
+    "custom": {"target"},
+}
+#: The keys every recipe has.
+COMMON_RECIPE_KEYS = {"recipe", "levels", "sources"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,14 +106,16 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
         return value
     if isinstance(value, list) and isinstance(node.get("items"), dict):
         return [_coerce(v, node["items"], root) for v in value]
-    if not isinstance(value, str):
-        return value
     types = node.get("type", [])
     types = [types] if isinstance(types, str) else types
+    if not isinstance(value, str):
+        return _canonical_number(value, types)
     text = value.strip()
     if "integer" in types:
         with contextlib.suppress(ValueError):
             return int(text)
+        with contextlib.suppress(ValueError):
+            return _canonical_number(float(text), types)
     if "number" in types:
         with contextlib.suppress(ValueError):
             return float(text)
@@ -108,6 +123,39 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
         return text.lower() == "true"
     if "null" in types and text.lower() in ("null", "none", "~"):
         return None
+    return value
+
+
+def _refuse_non_finite(value: Any, source: str, path: tuple[str, ...] = ()) -> None:
+    """NaN and infinities pass JSON-schema bounds (``nan > 0`` and ``nan <= 0`` are both
+    false): refuse them by key (YAML ``.nan``/``.inf``, ``--config train={lr: .inf}``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        key = ".".join(path) or "<top level>"
+        raise DartError(f"{source}: key {key}: must be a finite number, got {value}")
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        _refuse_non_finite(item, source, (*path, str(key)))
+
+
+def _canonical_number(value: Any, types: list[str]) -> Any:
+    """One spelling per number, so that params compare equal whatever the spelling.
+
+    A number where the schema wants an integer becomes an int when whole (``2.0`` -> 2;
+    a fraction is left for the validator to name); where it wants any number, a float
+    (``5`` and ``5.0`` both 5.0). Booleans and other values are returned as they are.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if "integer" in types and (isinstance(value, int) or value.is_integer()):
+        return int(value)
+    if "number" in types and "integer" not in types:
+        return float(value)
     return value
 
 
@@ -122,16 +170,31 @@ def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, 
 
     root = schema()
     merged = _coerce(copy.deepcopy(dict(config)), root, root)
+    _refuse_non_finite(merged, source)
     validator = Draft202012Validator(root)
     errors = sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path))
     if errors:
         raise DartError(f"{source}: {_message(errors[0])}")
     _fill_defaults(merged, root, root)
+    merged = _coerce(merged, root, root)  # the defaults' numbers in their one spelling too
     errors = list(validator.iter_errors(merged))
     if errors:  # a default that does not fit its own schema is our bug, but say where
         raise DartError(f"{source}: {_message(errors[0])}")
     check_references(merged, source=source)
+    check_engine_options(merged, source=source)
     return merged
+
+
+def check_engine_options(cfg: Mapping[str, Any], *, source: str = "config") -> None:
+    """Every ``engine_options`` key is an option of its section's engine
+    (``dart.options``): an unknown one is refused here, before any job starts."""
+    sections = [(f"synth.{n}", s) for n, s in cfg.get("synth", {}).items()]
+    if "eval" in cfg:
+        sections.append(("eval", cfg["eval"]))
+    for key, spec in sections:
+        if "engine" in spec:
+            where = f"{source}: key {key}.engine_options"
+            check_options(spec["engine"], spec.get("engine_options", {}), where)
 
 
 # --------------------------------------------------------------------------- cross-references
@@ -183,6 +246,18 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
             )
     _missing(list(evaluation.get("templates", {})), known, "eval.templates", "model", source)
     _check_templates(cfg, source)
+    _check_train(cfg, source)
+
+
+def _check_train(cfg: Mapping[str, Any], source: str) -> None:
+    """Each base model's hyperparameters pass the checks a fine-tune would make
+    (e.g. ``global_batch`` divisible by ``micro_batch``), before any job runs."""
+    for name, hparams in cfg.get("train", {}).get("models", {}).items():
+        try:
+            Hyperparams.from_dict(dict(hparams))
+        except DartError as exc:
+            detail = str(exc).removeprefix("train hyperparams: ")
+            raise DartError(f"{source}: key train.models.{name}: {detail}") from None
 
 
 def _check_templates(cfg: Mapping[str, Any], source: str) -> None:
@@ -225,6 +300,22 @@ def finetuned_models(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def recipe_config(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """A dataset's recipe keys (the schema fills every recipe's defaults; keep its own)."""
+    spec = cfg["datasets"][dataset]
+    keep = RECIPE_KEYS[spec["recipe"]] | COMMON_RECIPE_KEYS
+    return {k: v for k, v in spec.items() if k in keep and v is not None}
+
+
+def pool_recipes(cfg: Mapping[str, Any], synth: str) -> dict[str, dict[str, Any]]:
+    """The recipes of every dataset cut from this pool: the union the planner serves."""
+    return {
+        name: recipe_config(cfg, name)
+        for name, spec in cfg["datasets"].items()
+        if spec["synth"] == synth
+    }
+
+
 def eval_models(cfg: Mapping[str, Any]) -> list[str]:
     """The models evaluated: eval.models, or every trained base model and every fine-tune."""
     chosen = cfg.get("eval", {}).get("models")
@@ -256,7 +347,10 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise DartError(f"{p}: cannot read the config: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise DartError(f"{p}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DartError(f"{p}: not valid YAML: {problem}{where}") from None
     if not isinstance(raw, dict):
         raise DartError(f"{p}: the config must be a mapping of keys")
     return validate(raw, source=str(p))

@@ -25,7 +25,7 @@ from dart.datasets.card import dataset_card
 from dart.datasets.plots import plot_all
 from dart.datasets.recipes import recipe_from_config
 from dart.decontam.overlap import read_contamination
-from dart.inputs import load_json_arg
+from dart.inputs import load_json_arg, table_columns
 from dart.lineage.records import (
     read_record,
     record_path,
@@ -34,6 +34,7 @@ from dart.lineage.records import (
     write_record,
     write_text_atomic,
 )
+from dart.options import at_least
 from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verified", nargs="+", required=True, help="all verified shards of the pool")
     p.add_argument("--recipe-json", required=True, help="the dataset's recipe config (JSON)")
     p.add_argument("--name", required=True, help="dataset name")
-    p.add_argument("--cap", type=int, help="the pool's trial cap (to flag capped queries)")
+    p.add_argument(
+        "--cap", type=at_least(1, "--cap"), help="the pool's trial cap (to flag capped queries)"
+    )
     p.add_argument("-o", "--output", required=True, help="results/datasets/NAME.parquet")
     p.add_argument("--card", required=True, help="dataset card README.md")
     p.add_argument("--stats", required=True, help="stats JSON")
@@ -89,6 +92,8 @@ def contamination_ngram(paths: list[str]) -> int | None:
 def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_config(args.name, load_json_arg(args.recipe_json, "recipe"))
     queries = read_queries(args.queries)
+    for path in args.verified:
+        table_columns(path, "verified shard")
     flagged = read_contamination(args.contamination) if args.contamination else None
     dataset, stats = assemble(args.verified, queries, recipe, cap=args.cap,
                               contamination=flagged, decontaminate=args.decontaminate)  # fmt: skip

@@ -71,11 +71,16 @@ def plot_fail_rate_hist(stats: Mapping[str, Mapping[str, Any]], path: str | os.P
     return save_figure(fig, plt, path)
 
 
-def save_figure(fig, plt, path: str | os.PathLike) -> Path:
+def save_figure(fig, plt, path: str | os.PathLike, atomic: bool = True) -> Path:
     fig.tight_layout()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    try:
+        if atomic:
+            with atomic_output(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=110)
+        else:  # the caller's own temporary (written with others, all or nothing)
+            fig.savefig(path, format="png", dpi=110)
+    finally:
+        plt.close(fig)
     return Path(path)
 
 

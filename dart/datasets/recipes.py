@@ -46,16 +46,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dart.config import COMMON_RECIPE_KEYS, RECIPE_KEYS
 from dart.errors import DartError
 
 MODES = ("trials", "fixed", "prop_fail")
-RECIPE_KEYS = {
-    "vrt": {"trials"},
-    "uniform": {"k"},
-    "prop2diff": {"k_p", "size", "n_probe", "min"},
-    "custom": {"target"},
-}
-COMMON_KEYS = {"recipe", "levels", "sources"}
+#: The keys every recipe has (each recipe's own: RECIPE_KEYS, defined with the schema).
+COMMON_KEYS = COMMON_RECIPE_KEYS
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ round asked for it (see each engine for how far batching can still matter).
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -42,6 +43,15 @@ class SamplingParams:
     stop: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        for key in ("temperature", "top_p", "min_p", "top_k", "max_new_tokens"):
+            value = getattr(self, key)
+            whole = key in ("top_k", "max_new_tokens")
+            kind = int if whole else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                want = "an integer" if whole else "a number"
+                raise DartError(f"sampling: {key} must be {want}, got {value!r}")
+            if not math.isfinite(value):  # NaN passes every comparison below
+                raise DartError(f"sampling: {key} must be a finite number, got {value!r}")
         if self.temperature < 0:
             raise DartError(f"sampling: temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:

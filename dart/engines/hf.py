@@ -416,7 +416,7 @@ def _eos_ids(model, tokenizer) -> list[int]:
 
 
 def _recorded_hash(model: str) -> str | None:
-    """The model folder's hash from its provenance sidecar, when it has one (never re-hashed)."""
+    """The weights' own hash as the model folder's record holds it (never re-hashed here)."""
     path = Path(model)
-    record = read_record(path) if path.exists() else None
-    return record.get("sha256") if record else None
+    record = read_record(path) if path.is_dir() else None
+    return (record.get("model") or {}).get("weights_sha256") if record else None

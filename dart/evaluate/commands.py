@@ -11,12 +11,13 @@ import argparse
 import datetime as _dt
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from dart.engines import engine_options, get_engine
+from dart.engines import engine_options, open_engine
 from dart.errors import DartError
 from dart.evaluate.benchmarks import REGISTRY, size_warning
 from dart.evaluate.generation import generate_responses, resolve_template
@@ -26,7 +27,14 @@ from dart.evaluate.scoring import score_rows, scoring_options
 from dart.grade import GRADER_VERSION
 from dart.grade.options import grader_options
 from dart.inputs import read_table
-from dart.lineage.records import atomic_output, hash_path, read_record, write_record
+from dart.lineage.records import (
+    atomic_output,
+    hash_path,
+    parts_dir,
+    read_record,
+    recorded_weights_sha256,
+    write_record,
+)
 from dart.lineage.versions import pick
 
 log = logging.getLogger(__name__)
@@ -47,8 +55,17 @@ def json_object(text: str, flag: str) -> dict:
 
 
 def read_benchmark(path: str | Path) -> pl.DataFrame:
-    """The item table written by ``dart benchmark``; DartError naming what is wrong."""
-    return read_table(path, SCHEMA, "benchmark item table")
+    """The item table written by ``dart benchmark``; DartError naming what is wrong. An
+    empty table is an error: an accuracy over no items means nothing."""
+    frame = read_table(path, SCHEMA, "benchmark item table")
+    if frame.height == 0:
+        raise DartError(f"{path}: the benchmark has no items; nothing to evaluate")
+    return frame
+
+
+def load_engine(args: argparse.Namespace):
+    """The engine for ``--model`` (:func:`dart.engines.open_engine`: errors name the folder)."""
+    return open_engine(args.engine, args.model, engine_options(args))
 
 
 def _benchmark_type(items: pl.DataFrame) -> str | None:
@@ -57,23 +74,34 @@ def _benchmark_type(items: pl.DataFrame) -> str | None:
 
 
 def _weights_hash(described: dict[str, Any], model: str) -> str | None:
-    """The engine's recorded weight hash, else the hash of a local model folder."""
-    if described.get("weights_sha256"):
-        return described["weights_sha256"]
-    return hash_path(model) if Path(model).is_dir() else None
+    """The weights' own hash: what a local model folder's record holds (the hash ``dart
+    model`` and ``dart train`` recorded), else its weight files hashed now; for a hub
+    model, whatever the engine reports."""
+    if Path(model).is_dir():
+        return recorded_weights_sha256(model)
+    return described.get("weights_sha256")
 
 
 def generate(args: argparse.Namespace) -> None:
     items = read_benchmark(args.benchmark)
     kind = _benchmark_type(items)
     template = resolve_template(args.template, kind)
-    engine = get_engine(args.engine, args.model, **engine_options(args))
+    engine = load_engine(args)
     model = {**engine.describe()}
     model["weights_sha256"] = _weights_hash(model, args.model)
     log.info("evaluate: %d items of %s with %s (%s)", items.height, kind, args.model, template.name)
-    stats = generate_responses(
-        items, engine, template, args.max_new_tokens, args.output, chunk_size=args.chunk_size
-    )
+    folder = parts_dir(args.output)
+    had_parts = folder.exists()
+    try:
+        stats = generate_responses(
+            items, engine, template, args.max_new_tokens, args.output, chunk_size=args.chunk_size
+        )
+    except DartError:
+        # refused before any chunk finished (a prompt over the model's context): leave no
+        # parts folder behind; finished chunks of this or an earlier run stay for a rerun
+        if not had_parts and folder.exists() and not any(folder.glob("part-*.parquet")):
+            shutil.rmtree(folder)
+        raise
     local = [args.model] if Path(args.model).exists() else []
     write_record(
         args.output,
@@ -130,7 +158,7 @@ def _template(generations: pl.DataFrame) -> dict[str, str | None]:
 
 def score(args: argparse.Namespace) -> None:
     items = read_benchmark(args.benchmark)
-    generations = pl.read_parquet(args.generations)
+    generations = read_table(args.generations, (), "generations")
     kind = _benchmark_type(items)
     entry = REGISTRY.get(kind or "")
     options = scoring_options(

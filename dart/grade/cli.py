@@ -96,13 +96,18 @@ def _grade_file(args) -> int:
     counts: collections.Counter = collections.Counter()
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     tmp = f"{args.output}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as out:
-        rows = grade_rows(
-            read_rows(args.input), **_pool_options(args), progress=sys.stderr.isatty()
-        )
-        for row in rows:
-            counts[row["verdict"], row["reason"]] += 1
-            out.write(json_line(row))
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            rows = grade_rows(
+                read_rows(args.input), **_pool_options(args), progress=sys.stderr.isatty()
+            )
+            for row in rows:
+                counts[row["verdict"], row["reason"]] += 1
+                out.write(json_line(row))
+    except OSError as exc:
+        if exc.filename or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, args.output) from exc  # a full disk: name it
     os.replace(tmp, args.output)
     print(summary(counts))
     return 0

@@ -75,7 +75,7 @@ def describe(index: int, mine: dict, other: dict, width: int = 80) -> str:
         return text if len(text) <= width else "..." + text[-width:]
 
     return (
-        f"row {index}: dart={mine['verdict']} ({mine['reason']}) "
+        f"row {index + 1}: dart={mine['verdict']} ({mine['reason']}) "
         f"math-verify={other['verdict']} extracted={short(mine['extracted'])!r} "
         f"gold={short(mine['gold'])!r}"
     )

@@ -144,7 +144,7 @@ class _Worker:
 
 
 def _item(row: dict, index: int) -> dict:
-    """The fields a worker needs from a row; DartError when the row is unusable."""
+    """The fields a worker needs from row ``index`` (1-based); DartError when unusable."""
     if not isinstance(row, dict):
         raise DartError(f"row {index}: not an object")
     for key in ("response", "gold"):
@@ -332,7 +332,7 @@ def grade_rows(
                 if row is None:
                     exhausted = True
                     break
-                item = _item(row, seq)
+                item = _item(row, seq + 1)  # rows count from 1 in every message
                 held[seq] = row
                 admit = decisions.admit if decisions is not None else _admit_plain
                 admit(seq, item, finished, todo)

@@ -10,7 +10,9 @@ record fields. Every file on the way is re-hashed. A file is
 - ``stale`` when it was rebuilt after its consumer was made (the consumer's record
   names an older record id of it), or when it was made with code versions
   (``dart.lineage.versions``: grader, template, engine, assembly, ...) or rule parameters
-  (``snakemake --list-changes params``) that no longer hold;
+  (``snakemake --list-changes params``) that no longer hold, or when it is an
+  evaluation whose ``weights_sha256`` is not the evaluated model's weights hash (the one
+  the model's record holds);
 - ``missing`` when it no longer exists;
 - ``source`` when it has no record of its own (a raw input), checked against the hash
   its consumer recorded.
@@ -115,6 +117,7 @@ class Auditor:
         self._seen.add(key)
         for entry in (record or {}).get("inputs", []):
             node.children.append(self.walk(resolve(entry["path"], root), entry))
+        _check_weights(node, path)
         return node
 
     def _check_stale(self, node: Node, path: Path, root: Path) -> None:
@@ -151,6 +154,45 @@ class Auditor:
             state = view.error or f"{len(view.changed())} output(s) with changed params"
             notes.append(f"snakemake view of {view.root}: {state}")
         return notes
+
+
+#: step of an evaluation record -> the steps of the input whose weight hash it repeats
+_WEIGHTS_FROM = {"evaluate-generate": ("model", "train"), "evaluate-score": ("evaluate-generate",)}
+
+
+def _claimed_weights(node: Node, path: Path) -> tuple[bool, str | None]:
+    """(whether ``node`` states a weight hash, the hash): a generation's record, a result."""
+    record = node.record or {}
+    if record.get("step") == "evaluate-generate":
+        return True, (record.get("model") or {}).get("weights_sha256")
+    if record.get("step") == "evaluate-score" and path.suffix == ".json" and path.is_file():
+        try:
+            result = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return False, None
+        if isinstance(result, dict) and "weights_sha256" in result:
+            return True, result["weights_sha256"]
+    return False, None
+
+
+def _check_weights(node: Node, path: Path) -> None:
+    """An evaluation's ``weights_sha256`` must be the evaluated weights' own hash, the one
+    the model's record holds (through the generations for a result)."""
+    wanted = _WEIGHTS_FROM.get((node.record or {}).get("step"))
+    states, claimed = _claimed_weights(node, path)
+    if not wanted or not states or node.status not in ("ok", "source"):
+        return
+    for child in node.children:
+        if (child.record or {}).get("step") not in wanted:
+            continue
+        theirs = (child.record.get("model") or {}).get("weights_sha256")
+        if theirs and claimed != theirs:
+            node.status = "stale"
+            node.detail = (
+                f"weights_sha256 {str(claimed)[:12]} is not {child.path}'s weights hash "
+                f"{theirs[:12]} (its record's); rerun the evaluation"
+            )
+            return
 
 
 def first_problem(node: Node) -> Node | None:

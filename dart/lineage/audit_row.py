@@ -5,8 +5,8 @@ among the dataset's recorded inputs (by the shard records' wildcards, else by co
 and the generation shard that shard was verified from; prints the trial, round, shard,
 seed, prompt template and grader versions, the raw generated response and its verdict.
 
-    dart audit results/datasets/uniform.parquet --row 0
-    dart audit results/datasets/uniform.parquet --row 0 --json
+    dart audit results/datasets/uniform.parquet --row 1
+    dart audit results/datasets/uniform.parquet --row 1 --json
 """
 
 from __future__ import annotations
@@ -26,15 +26,19 @@ VERIFIED = ("extracted", "verdict", "reason", "correct", "grader_version")
 
 
 def dataset_row(path: Path, n: int) -> dict[str, Any]:
+    """Row ``n`` (1-based, as every verb counts rows) of a dataset file."""
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "no such file"
+        raise DartError(f"{path}: --row needs a dataset parquet file ({what})")
     try:
         frame = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as exc:
+    except (OSError, pl.exceptions.PolarsError) as exc:
         raise DartError(f"{path}: not a readable dataset: {exc}") from None
     if "sample_id" not in frame.columns:
         raise DartError(f"{path}: no sample_id column, so --row needs a dataset file")
-    if not 0 <= n < frame.height:
-        raise DartError(f"{path}: row {n} out of range (the dataset has {frame.height} rows)")
-    return frame.row(n, named=True)
+    if not 1 <= n <= frame.height:
+        raise DartError(f"{path}: row {n} out of range (the dataset has rows 1..{frame.height})")
+    return frame.row(n - 1, named=True)
 
 
 def _shard_with(paths: list[Path], row: dict[str, Any], step: str) -> Path:

@@ -6,7 +6,7 @@ file at fault.
 
     dart audit results/datasets/uniform.parquet
     dart audit data/queries/generated.parquet --json
-    dart audit results/datasets/uniform.parquet --row 0
+    dart audit results/datasets/uniform.parquet --row 1
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from pathlib import Path
 
 from dart.lineage.audit import audit_with, first_problem, render, stale_nodes, to_json
 from dart.lineage.audit_row import render_row, row_lineage
+from dart.options import at_least
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="a dataset, model folder, result or any recorded file")
     parser.add_argument("--json", action="store_true", help="print the lineage as JSON")
     parser.add_argument(
-        "--row", type=int, metavar="N", help="follow row N (0-based) of a dataset to its trial"
+        "--row",
+        type=at_least(1, "--row"),
+        metavar="N",
+        help="follow row N (1-based, as error messages count) of a dataset to its trial",
     )
     parser.add_argument(
         "--no-snakemake",

@@ -23,15 +23,18 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
+import glob
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import dart
+from dart.errors import DartError
 from dart.lineage import versions as code_versions
 
 SCHEMA = "dart.provenance/1"
@@ -103,6 +107,39 @@ def hash_path(path: str | os.PathLike) -> str:
     return sha256_file(p)
 
 
+#: The files that hold a model folder's weights.
+WEIGHT_GLOBS = ("*.safetensors", "*.bin")
+
+
+def weights_sha256(folder: str | os.PathLike) -> str | None:
+    """The weights' own hash of a model folder (None when it holds no weight file).
+
+    One weight file: its sha256; several: the sha256 of their sorted ``name\\0sha256``
+    lines. Cards, configs, timing files and sidecars do not count, so bit-identical
+    weights have one hash whatever else the folder holds. Model records (``dart model``,
+    ``dart train``) and evaluation results record this hash; ``dart audit`` compares them.
+    """
+    folder = Path(folder)
+    files = sorted(f for g in WEIGHT_GLOBS for f in folder.glob(g) if f.is_file())
+    if not files:
+        return None
+    if len(files) == 1:
+        return sha256_file(files[0])
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}\0{sha256_file(f)}\n".encode())
+    return h.hexdigest()
+
+
+def recorded_weights_sha256(folder: str | os.PathLike) -> str | None:
+    """A model folder's weight hash as its record holds it, else hashed now (None: no
+    weight files, or not a local folder)."""
+    if not Path(folder).is_dir():
+        return None
+    record = read_record(folder) or {}
+    return (record.get("model") or {}).get("weights_sha256") or weights_sha256(folder)
+
+
 # --------------------------------------------------------------------------- atomic writes
 
 
@@ -111,11 +148,13 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
     """Yield a temporary path beside ``path``; rename it into place on success.
 
     On any exception the temporary file or folder is removed and ``path`` is left
-    as it was (absent, or the previous complete version).
+    as it was (absent, or the previous complete version). A SIGKILL cannot be cleaned up
+    after: its hidden temporary is removed by the next successful write of ``path``.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{final.name}.tmp-"
+    started = time.time()
     if directory:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
     else:
@@ -131,12 +170,40 @@ def atomic_output(path: str | os.PathLike, *, directory: bool = False) -> Iterat
         if directory and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
-    except BaseException:
+        _remove_leftovers(final.parent, prefix, started)
+    except BaseException as exc:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, Exception):
+            named = os_error_for(exc, final)
+            if named is not None:
+                raise named from exc
         raise
+
+
+def os_error_for(exc: BaseException, path: str | os.PathLike) -> OSError | None:
+    """An OSError naming ``path`` for a write error that names no file: a bare OSError
+    (``write()`` on a full disk), or a library's own error around one (polars, pyarrow,
+    safetensors: "... (os error 28)"). None when ``exc`` is no such error."""
+    if isinstance(exc, OSError):
+        if exc.errno is None or exc.filename:
+            return None
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))
+    found = re.search(r"os error (\d+)|\[Errno (\d+)\]", str(exc))
+    if found is None:
+        return None
+    number = int(found.group(1) or found.group(2))
+    return OSError(number, os.strerror(number), str(path))
+
+
+def _remove_leftovers(folder: Path, prefix: str, before: float) -> None:
+    """Temporaries of the same output left by a killed writer (older than this write)."""
+    for old in folder.glob(glob.escape(prefix) + "*"):
+        with contextlib.suppress(OSError):
+            if old.lstat().st_mtime < before:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
@@ -242,11 +309,18 @@ def workflow_context() -> dict[str, Any]:
 
 
 def read_record(path: str | os.PathLike) -> dict[str, Any] | None:
-    """The sidecar record of ``path``, or None when it has none."""
+    """The sidecar record of ``path``, or None when it has none; a truncated or garbled
+    sidecar is a DartError naming it."""
     rp = record_path(path)
     if not rp.exists():
         return None
-    return json.loads(rp.read_text())
+    try:
+        record = json.loads(rp.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DartError(f"{rp}: not a readable provenance record ({exc})") from None
+    if not isinstance(record, dict):
+        raise DartError(f"{rp}: not a provenance record (a JSON object)")
+    return record
 
 
 def _input_entry(path: str | os.PathLike) -> dict[str, Any]:

@@ -14,7 +14,10 @@ Two questions, asked of each provenance record that ``dart audit`` walks:
 
 Snakemake 9.27's own ``--list-changes params`` lists one output of every job, changed or
 not (its ``ParamsChange`` iterates its files even when it holds no change), so this
-module runs it with that fixed: ``python -m dart.lineage.staleness SNAKEMAKE_ARGS``.
+module runs it with that fixed: ``python -m dart.lineage.staleness SNAKEMAKE_ARGS``. The
+fix targets that one minor release (:data:`SNAKEMAKE_MINOR`, pinned in pyproject.toml;
+tests/lineage/test_staleness.py fails when the upstream behaviour changes), and refuses
+to run under another.
 
     python -m dart.lineage.staleness -s Snakefile --cores 1 --list-changes params
 """
@@ -32,6 +35,8 @@ from typing import Any
 from dart.lineage import versions
 
 log = logging.getLogger(__name__)
+#: The Snakemake minor release whose ``ParamsChange.__iter__`` :func:`main` fixes.
+SNAKEMAKE_MINOR = (9, 27)
 #: Seconds a ``snakemake --list-changes`` call may take.
 TIMEOUT = 300
 
@@ -125,9 +130,20 @@ def view_for(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Snakemake's command line, with ``--list-changes params`` listing only changes."""
+    import snakemake
     from snakemake.cli import main as snakemake_main
     from snakemake.persistence import ParamsChange
 
+    found = tuple(int(p) for p in snakemake.__version__.split(".")[:2])
+    if found != SNAKEMAKE_MINOR:
+        want = ".".join(map(str, SNAKEMAKE_MINOR))
+        sys.stderr.write(
+            f"dart.lineage.staleness: fixes Snakemake {want}.x's --list-changes params; "
+            f"found Snakemake {snakemake.__version__} (install the pinned one)\n"
+        )
+        return 2
+    # Upstream: ParamsChange.__iter__ returns iter(self.files) even when the change is
+    # empty (bool(self) is False), so every job's output is listed as changed.
     ParamsChange.__iter__ = lambda self: iter(self.files if self else ())
     sys.argv = ["snakemake", *(sys.argv[1:] if argv is None else argv)]
     return snakemake_main()

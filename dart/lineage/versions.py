@@ -11,9 +11,15 @@ flat keys:
 ``engine:transformers``   ``dart.engines.versions.DECODER_VERSION``: our decode loop
 ``engine:vllm``           the vllm pin of ``envs/vllm.yaml`` (else the installed vllm)
                           plus ``VLLM_MAPPING_VERSION``
+``engine:openai``         ``OPENAI_CLIENT_VERSION``: our request mapping (the server's
+                          model and version go into each record)
 ``assembly``              ``dart.datasets.version.ASSEMBLY_VERSION``: recipes and assembly
 ``train``                 ``dart.train.version.TRAIN_VERSION``
 ``evaluate``              ``dart.evaluate.version.EVAL_VERSION``
+``queries``               ``dart.queries.version.QUERIES_VERSION``: query ingestion
+``planner``               ``dart.pool.version.PLANNER_VERSION``: each round's plan
+``decontam``              ``dart.decontam.version.DECONTAM_VERSION``: decontamination
+``benchmark``             ``dart.evaluate.version.BENCHMARK_VERSION``: benchmark tables
 ========================  =============================================================
 
 Every constant sits in a leaf module of its stage (``version.py``, importing nothing), so
@@ -40,15 +46,18 @@ from pathlib import Path
 from typing import Any
 
 from dart.datasets.version import ASSEMBLY_VERSION
-from dart.engines.versions import DECODER_VERSION, VLLM_MAPPING_VERSION
+from dart.decontam.version import DECONTAM_VERSION
+from dart.engines.versions import DECODER_VERSION, OPENAI_CLIENT_VERSION, VLLM_MAPPING_VERSION
 from dart.errors import DartError
-from dart.evaluate.version import EVAL_VERSION
+from dart.evaluate.version import BENCHMARK_VERSION, EVAL_VERSION
 from dart.grade.version import GRADER_VERSION
+from dart.pool.version import PLANNER_VERSION
 from dart.prompts import TEMPLATES, get_template
+from dart.queries.version import QUERIES_VERSION
 from dart.train.version import TRAIN_VERSION
 
 OVERRIDES_ENV = "DART_VERSION_OVERRIDES"
-ENGINES = ("transformers", "vllm")
+ENGINES = ("transformers", "vllm", "openai")
 
 
 def overrides() -> dict[str, str]:
@@ -91,6 +100,8 @@ def engine(name: str) -> str:
     def compute() -> str:
         if name == "transformers":
             return DECODER_VERSION
+        if name == "openai":
+            return f"openai client {OPENAI_CLIENT_VERSION}"
         if name == "vllm":
             return f"vllm {vllm_version()}; mapping {VLLM_MAPPING_VERSION}"
         raise DartError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
@@ -114,7 +125,36 @@ def evaluate() -> str:
     return _override("evaluate", lambda: EVAL_VERSION)
 
 
-SIMPLE = {"grader": grader, "assembly": assembly, "train": train, "evaluate": evaluate}
+def queries() -> str:
+    """The query ingestion version."""
+    return _override("queries", lambda: QUERIES_VERSION)
+
+
+def planner() -> str:
+    """The round planner's version."""
+    return _override("planner", lambda: PLANNER_VERSION)
+
+
+def decontam() -> str:
+    """The decontamination version."""
+    return _override("decontam", lambda: DECONTAM_VERSION)
+
+
+def benchmark() -> str:
+    """The benchmark reader's version."""
+    return _override("benchmark", lambda: BENCHMARK_VERSION)
+
+
+SIMPLE = {
+    "grader": grader,
+    "assembly": assembly,
+    "train": train,
+    "evaluate": evaluate,
+    "queries": queries,
+    "planner": planner,
+    "decontam": decontam,
+    "benchmark": benchmark,
+}
 
 
 def lookup(key: str) -> str:
@@ -137,7 +177,7 @@ def pick(*keys: str) -> dict[str, str]:
 def current() -> dict[str, str]:
     """Every current version (all templates, both engines)."""
     keys = ["grader", *(f"template:{t}" for t in TEMPLATES), *(f"engine:{e}" for e in ENGINES)]
-    return pick(*keys, "assembly", "train", "evaluate")
+    return pick(*keys, *(k for k in SIMPLE if k != "grader"))
 
 
 # --------------------------------------------------------------------------- records
@@ -155,7 +195,15 @@ def keys_for_step(step: str, params: Mapping[str, Any] | None = None) -> list[st
         name = tpl.get("name") if isinstance(tpl, Mapping) else tpl
         keys = [f"template:{name}"] if name else []
         return keys + ([f"engine:{params['engine']}"] if params.get("engine") else [])
-    return {"verify": ["grader"], "assemble": ["assembly"], "train": ["train"]}.get(step, [])
+    return {
+        "verify": ["grader"],
+        "assemble": ["assembly"],
+        "train": ["train"],
+        "queries": ["queries"],
+        "plan": ["planner"],
+        "decontam": ["decontam"],
+        "benchmark": ["benchmark"],
+    }.get(step, [])
 
 
 def compare(recorded: Mapping[str, str]) -> list[tuple[str, str, str]]:

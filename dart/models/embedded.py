@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dart.errors import DartError
-from dart.lineage.records import atomic_output, hash_path, sha256_file
+from dart.lineage.records import atomic_output, sha256_file, weights_sha256
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,11 @@ def materialise(source: str, out: str | Path, *, revision: str | None = None) ->
     """Build the model folder ``out`` atomically; return what provenance records about it."""
     out = Path(out)
     info: dict[str, Any] = {"source": source, "revision": revision}
+    local = Path(source)
+    if source.startswith((".", "/", "~")) and not local.is_dir():
+        raise DartError(f"{source}: no such model folder")
+    if local.is_dir() and out.exists() and local.resolve() == out.resolve():
+        raise DartError(f"{source}: the source folder is the output (-o); nothing to do")
     with atomic_output(out, directory=True) as tmp:
         if source.startswith("embedded:"):
             name = source.removeprefix("embedded:")
@@ -103,17 +108,23 @@ def materialise(source: str, out: str | Path, *, revision: str | None = None) ->
         else:
             _from_hub(source, revision, tmp)
             info.update(model_id=source)
-    weights = sorted(out.glob("*.safetensors")) + sorted(out.glob("*.bin"))
-    if not weights:
-        raise DartError(f"{out}: no weights (*.safetensors or *.bin) in the model folder")
-    info["weights_sha256"] = hash_path(weights[0]) if len(weights) == 1 else _hash_all(weights)
+        info["weights_sha256"] = weights_sha256(tmp)
+        if info["weights_sha256"] is None:
+            raise DartError(f"{source}: no weights (*.safetensors or *.bin) in the model folder")
+        _check_safetensors(tmp, source)
     return info
 
 
-def _hash_all(paths: list[Path]) -> str:
-    import hashlib
+def _check_safetensors(folder: Path, source: str) -> None:
+    """Every safetensors file's header reads and covers the file (a truncated copy does not)."""
+    from safetensors import safe_open
 
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
-    return h.hexdigest()
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            with safe_open(path, framework="pt") as weights:
+                weights.keys()
+        except Exception as exc:  # safetensors raises its own SafetensorError
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DartError(
+                f"{source}: {path.name} is not a readable safetensors file ({reason})"
+            ) from None

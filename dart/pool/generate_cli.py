@@ -15,10 +15,10 @@ import json
 import logging
 from pathlib import Path
 
-from dart.engines import engine_options, get_engine
+from dart.engines import engine_options, open_engine
 from dart.engines.base import SamplingParams
 from dart.errors import DartError
-from dart.inputs import read_tables
+from dart.inputs import read_tables, table_columns
 from dart.lineage.records import write_record
 from dart.options import at_least
 from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
@@ -29,9 +29,11 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan", required=True, help="plan parquet of the round")
-    parser.add_argument("--shard", type=int, help="shard to generate (default: every row)")
+    parser.add_argument(
+        "--shard", type=at_least(0, "--shard"), help="shard to generate (default: every row)"
+    )
     parser.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
-    parser.add_argument("--engine", default="transformers", help="transformers or vllm")
+    parser.add_argument("--engine", default="transformers", help="transformers, vllm or openai")
     parser.add_argument("--model", required=True, help="model folder or hub id")
     parser.add_argument("--revision", help="model revision (hub models)")
     parser.add_argument("--template", required=True, help="prompt template name")
@@ -70,10 +72,11 @@ def run(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise DartError(f"--sampling-json is not valid JSON: {exc}") from exc
     template = get_template(args.template)
+    table_columns(args.plan, "plan")
     plan = load_plan_shard(args.plan, args.shard)
     keep = ("query_id", "query")
     queries = read_tables(args.queries, keep, "queries", lambda f: f.select(keep))
-    engine = get_engine(args.engine, args.model, **engine_options(args))
+    engine = open_engine(args.engine, args.model, engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(
         plan, queries, engine, template, sampling, args.output, chunk_size=args.chunk_size

@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 
-import polars as pl
-
 from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
-from dart.inputs import load_json_arg
+from dart.inputs import load_json_arg, read_table
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
+from dart.options import above, at_least, finite
 from dart.pool.planner import Prior, plan_round
 from dart.queries.table import read_queries
 
@@ -35,14 +34,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     p.add_argument("--tally", help="cumulative tally of the previous round (absent in round 0)")
     p.add_argument("--recipes", required=True, help="JSON {name: recipe config}, inline or a file")
-    p.add_argument("--round", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--cap", type=int, required=True, help="trial cap per query")
-    p.add_argument("--per-round-max", type=int, required=True, help="trials per query per round")
-    p.add_argument("--shards", type=int, required=True)
-    p.add_argument("--max-rounds", type=int, required=True)
+    p.add_argument("--round", type=at_least(0, "--round"), required=True)
+    p.add_argument("--seed", type=at_least(0, "--seed"), required=True)
+    p.add_argument("--cap", type=at_least(1, "--cap"), required=True, help="trial cap per query")
+    p.add_argument("--per-round-max", type=at_least(1, "--per-round-max"), required=True,
+                   help="trials per query per round")  # fmt: skip
+    p.add_argument("--shards", type=at_least(1, "--shards"), required=True)
+    p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
     for name, default in Prior().as_dict().items():
-        p.add_argument(f"--prior-{name}", type=type(default), default=default,
+        flag = f"--prior-{name}"
+        kind = {"alpha": above(0, flag), "beta": above(0, flag), "growth": above(0, flag),
+                "first": at_least(1, flag)}.get(name, finite(flag))  # fmt: skip
+        p.add_argument(flag, type=kind, default=default,
                        help=f"planner setting {name} (default {default})")  # fmt: skip
     p.add_argument("-o", "--output", required=True, help="plan.parquet")
     p.add_argument("--summary", required=True, help="plan.json")
@@ -50,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     queries = read_queries(args.queries)
-    tally = pl.read_parquet(args.tally) if args.tally else None
+    tally = read_table(args.tally, (), "tally") if args.tally else None
     recipes = load_recipes(args.recipes)
     prior = Prior(**{k: getattr(args, f"prior_{k}") for k in Prior().as_dict()})
     plan, summary = plan_round(

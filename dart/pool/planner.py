@@ -20,14 +20,15 @@ empty and every unfinished query is listed as exhausted. Pure: no engine, no I/O
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dart.datasets.recipes import Recipe
+from dart.config import pool_recipes
+from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
 from dart.pool.ids import sample_id, trial_seed
 from dart.pool.tally import SCHEMA as TALLY_SCHEMA
@@ -308,3 +309,13 @@ def still_needed(
     state = query_state(queries, tally)
     needs, _ = recipe_needs(state, recipes, cap)
     return bool(needs.filter(pl.col("unmet") & ~pl.col("capped")).height)
+
+
+def needs_more(cfg: Mapping[str, Any], synth: str, tally_path: str | None) -> bool:
+    """Do the configured recipes of pool ``synth`` need more trials than the tally at
+    ``tally_path`` holds (None: no round finished yet)? Reads the pool's query tables."""
+    paths = [f"{cfg['data_dir']}/queries/{s}.parquet" for s in cfg["synth"][synth]["queries"]]
+    queries = pl.concat([pl.read_parquet(p) for p in paths], how="diagonal_relaxed")
+    tally = pl.read_parquet(tally_path) if tally_path else None
+    recipes = recipes_from_config(pool_recipes(cfg, synth))
+    return still_needed(queries, tally, recipes, cfg["synth"][synth]["cap"])

@@ -11,13 +11,12 @@ benchmark, the pool's queries that overlap it (the datasets decide whether to dr
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-from pathlib import Path
 
 import polars as pl
 
 from dart.decontam.overlap import counts_by_benchmark, read_contamination
+from dart.inputs import load_json_arg, read_table
 from dart.lineage.records import write_json_atomic, write_record
 
 log = logging.getLogger(__name__)
@@ -62,8 +61,8 @@ def contamination_summary(paths: list[str], tally: pl.DataFrame) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    plans = [json.loads(Path(p).read_text()) for p in args.plans]
-    tally = pl.read_parquet(args.tally)
+    plans = [load_json_arg(str(p), "plan summary") for p in args.plans]
+    tally = read_table(args.tally, (), "tally")
     summary = summarise(plans, tally)
     if args.contamination:
         summary["contamination"] = contamination_summary(args.contamination, tally)

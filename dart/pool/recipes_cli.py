@@ -1,11 +1,12 @@
 """The recipes a pool serves, kept in step with the config: ``results/pool/{synth}/recipes.json``.
 
-The planner reads this file as an ``ancient`` input, so changing a recipe's target never
-re-runs finished rounds: lowering it rebuilds only the dataset, raising it grows the pool
-by new rounds. No rule makes the file. The workflow calls :func:`sync_recipes` each time
-it is read, which rewrites the file (and its provenance record) only when the recipes
-changed; were it a rule's output, the plan checkpoint would sit downstream of a pending
-job and Snakemake could not see past it in that run.
+The planner reads this file (passed by name, not as a Snakemake input), so changing a
+recipe's target never re-runs finished rounds: lowering it rebuilds only the dataset,
+raising it grows the pool by new rounds (``dart.workflow.Workflow.plan_files``). No rule
+makes the file: a run calls :func:`sync_recipes` when it starts (Snakemake's
+``onstart``, in the main process only), which rewrites the file and its provenance record
+only when the recipes changed. Parsing the workflow never writes it, so dry runs,
+``--report`` and ``dart audit`` leave it alone.
 
     dart recipes '{"uniform": {"recipe": "uniform", "k": 40}}' -o results/pool/smollm2/recipes.json
 """

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-import polars as pl
-
+from dart.inputs import read_table, table_columns
 from dart.lineage.records import write_parquet_atomic, write_record
 from dart.pool.tally import empty_tally, read_verified, update_tally
 from dart.queries.table import read_queries
@@ -27,7 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    previous = pl.read_parquet(args.previous) if args.previous else None
+    previous = read_table(args.previous, (), "tally") if args.previous else None
+    for path in args.verified:
+        table_columns(path, "verified shard")
     queries = read_queries(args.queries) if args.queries else None
     rows = read_verified(args.verified)
     tally = (

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
+from dart.options import at_least, optional
 from dart.queries.formats import FORMATS
 from dart.queries.ingest import ingest
 
@@ -39,16 +40,6 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
-def _positive(text: str, flag: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{flag}: expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{flag}: must be at least 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="a local file, a hub dataset id, or the generator's seed")
     parser.add_argument("--format", required=True, choices=FORMATS, help="source format")
@@ -60,13 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--columns", nargs="*", default=[], metavar="KEY=COL", help="column mapping (table)"
     )
-    parser.add_argument("--n", type=int, default=400, help="questions to generate (generated)")
     parser.add_argument(
-        "--limit", type=lambda s: int(s) if s else None, help="read at most this many rows"
+        "--n", type=at_least(1, "--n"), default=400, help="questions to generate (generated)"
+    )
+    parser.add_argument(
+        "--limit", type=optional(at_least(1, "--limit")), help="read at most this many rows"
     )
     parser.add_argument(
         "--max-chars",
-        type=lambda s: _positive(s, "--max-chars") if s else None,
+        type=optional(at_least(1, "--max-chars")),
         help="longest query in characters (empty: no limit)",
     )
     parser.add_argument(

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import yaml
 
 from dart.errors import DartError
 from dart.inputs import load_json_arg
-from dart.lineage.records import write_record, write_text_atomic
+from dart.lineage.records import atomic_output, record_path, write_record
 from dart.summary.plots import plot_summary
 from dart.summary.table import collect, columns, csv_text, find_results, markdown, with_paper_rows
 
@@ -61,22 +62,35 @@ def run(args: argparse.Namespace) -> int:
         [Path(p) for p in args.inputs] if args.inputs is not None else find_results(args.results)
     )
     if not files:
-        log.warning("no result files under %s/eval: the summary is empty", args.results)
+        where = "--inputs" if args.inputs is not None else f"{args.results}/eval/*/*.json"
+        raise DartError(f"{where}: no result files; nothing to summarize")
     models = _models_json(args.models_json) if args.models_json else None
     ours, types = collect(files, cfg, models)
     cols = columns(types)
     rows = with_paper_rows(ours, types)
-    write_text_atomic(markdown(rows, cols, types), args.output)
-    write_text_atomic(csv_text(rows, cols), args.csv)
-    outputs = [args.output, args.csv]
-    if args.png:
-        outputs.append(plot_summary(rows, cols, args.png))
+    outputs = [args.output, args.csv, *([args.png] if args.png else [])]
+    texts = {args.output: markdown(rows, cols, types), args.csv: csv_text(rows, cols)}
+    # all or nothing: every output is made under a temporary name and they are renamed
+    # into place together; a failure on the way (a bad value, a full disk) leaves none
+    with contextlib.ExitStack() as stack:
+        for path in outputs:
+            tmp = stack.enter_context(atomic_output(path))
+            if path == args.png:
+                plot_summary(rows, cols, tmp, atomic=False)
+            else:
+                tmp.write_text(texts[path])
     params = {"config": args.config, "models_json": models, "benchmarks": {b: types[b] for b in cols},
               "models": {r.model: {"base": r.base, "dataset": r.dataset, "recipe": r.recipe,
                                    "base_source": r.base_source, "seeds": r.seeds} for r in ours},
               "paper_rows": [r.model for r in rows if r.kind == "paper"]}  # fmt: skip
-    for path in outputs:
-        write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))
+    try:
+        for path in outputs:
+            write_record(path, step="summarize", params=params, inputs=files, rows=len(rows))
+    except BaseException:
+        for path in outputs:
+            Path(path).unlink(missing_ok=True)
+            record_path(path).unlink(missing_ok=True)
+        raise
     log.info("summary: %d models x %d benchmarks from %d result files (%d paper rows)",
              len(ours), len(cols), len(files), len(params["paper_rows"]))  # fmt: skip
     return 0

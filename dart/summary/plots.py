@@ -14,7 +14,9 @@ from dart.datasets.plots import pyplot, save_figure
 from dart.evaluate.results import wilson
 
 
-def plot_summary(rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLike) -> Path:
+def plot_summary(
+    rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLike, *, atomic: bool = True
+) -> Path:
     """Accuracy per benchmark, one bar group per model (rows of dart.summary.table).
 
     Error bars: the 95% Wilson interval over the items of all the model's seeds pooled;
@@ -45,4 +47,4 @@ def plot_summary(rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLi
     ax.grid(axis="y", alpha=0.3)
     if cols:
         ax.legend(fontsize="small", ncols=min(len(cols), 4))
-    return save_figure(fig, plt, path)
+    return save_figure(fig, plt, path, atomic)

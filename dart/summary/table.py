@@ -121,9 +121,25 @@ def load_result(path: str | Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED if k not in result]
     if missing:
         raise DartError(f"{path}: result lacks key(s) {', '.join(missing)}")
-    if not 0.0 <= float(result["accuracy"]) <= 1.0:
-        raise DartError(f"{path}: key accuracy must be a share in [0, 1], got {result['accuracy']}")
+    check_counts(result, path)
     return result
+
+
+def check_counts(result: Mapping[str, Any], path: str | Path) -> None:
+    """``n`` >= 1 items, ``0 <= n_correct <= n`` and ``accuracy == n_correct / n``: a
+    result that breaks them is refused, naming the key, before anything is written."""
+    n, k, acc = result["n"], result["n_correct"], result["accuracy"]
+    for key, value in (("n", n), ("n_correct", k)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DartError(f"{path}: key {key} must be an integer, got {value!r}")
+    if n < 1:
+        raise DartError(f"{path}: key n must be at least 1 (a result over no items), got {n}")
+    if not 0 <= k <= n:
+        raise DartError(f"{path}: key n_correct must be between 0 and n={n}, got {k}")
+    if isinstance(acc, bool) or not isinstance(acc, (int, float)) or not 0.0 <= acc <= 1.0:
+        raise DartError(f"{path}: key accuracy must be a share in [0, 1], got {acc!r}")
+    if abs(acc - k / n) > 1e-9:
+        raise DartError(f"{path}: key accuracy is {acc} but n_correct/n = {k}/{n} = {k / n:.6g}")
 
 
 def model_info(

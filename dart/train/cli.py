@@ -15,8 +15,10 @@ See :mod:`dart.train.finetune` for checkpoints and resume.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -26,6 +28,7 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.lineage import records as provenance
+from dart.options import at_least
 from dart.prompts import get_template
 from dart.signals import Interrupted
 from dart.train import card
@@ -43,8 +46,6 @@ from dart.train.launch import is_launched, relaunch, torchrun_argv
 
 log = logging.getLogger(__name__)
 
-WEIGHT_GLOBS = ("*.safetensors", "*.bin")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -55,8 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hyperparams-json", default="{}",
         help="JSON object of training settings (keys: dart.train.hyperparams.Hyperparams)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=42, help="training and packing seed")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument(
+        "--seed", type=at_least(0, "--seed"), default=42, help="training and packing seed"
+    )
+    parser.add_argument(
+        "--threads", type=at_least(1, "--threads"), default=1, help="CPU threads for torch"
+    )
     parser.add_argument("--name", help="model name for the card (default: output folder name)")
     parser.add_argument("-o", "--output", required=True, type=Path, help="model folder to create")
 
@@ -64,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     hp = Hyperparams.from_json(args.hyperparams_json)
     args.name = args.name or args.output.name
+    if args.output.exists() or args.output.is_symlink():
+        what = "folder" if args.output.is_dir() else "file"
+        raise DartError(
+            f"{args.output}: already exists (a {what}); remove it or choose another -o "
+            "(nothing was trained)"
+        )
     if hp.distributed and not is_launched():
         resolve_runtime(hp)  # no CUDA or no DeepSpeed: one error here, not one per rank
         context = provenance._CONTEXT  # the rule and wildcards this call runs for
@@ -103,17 +114,24 @@ def load_tokenizer(base: Path):
 
 
 def weights_hash(folder: Path) -> str:
-    files = sorted(f for g in WEIGHT_GLOBS for f in folder.glob(g))
-    if not files:
+    """The weights' own hash (:func:`dart.lineage.records.weights_sha256`)."""
+    digest = provenance.weights_sha256(folder)
+    if digest is None:
         raise DartError(f"{folder}: no weights (*.safetensors or *.bin)")
-    if len(files) == 1:
-        return provenance.sha256_file(files[0])
-    import hashlib
+    return digest
 
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f"{f.name}\0{provenance.sha256_file(f)}\n".encode())
-    return h.hexdigest()
+
+def load_base_model(base: Path, runtime: dict[str, Any], tokenizer):
+    """The base model, or a DartError naming its folder (truncated or missing weights)."""
+    try:
+        return ft.load_model(base, runtime, tokenizer)
+    except (DartError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # transformers/safetensors raise many kinds on a broken folder
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DartError(
+            f"{base}: cannot load the base model ({type(exc).__name__}: {reason})"
+        ) from None
 
 
 def base_info(base: Path) -> dict[str, Any]:
@@ -178,12 +196,23 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
                    "base": base["weights_sha256"], "template": template.describe()}  # fmt: skip
     work = work_folder(args.output)
     targs = ft.training_arguments(hp, plan, runtime, work, args.seed)
+    model = load_base_model(args.base, runtime, tokenizer)
+    had_work = work.exists()
     resume = ft.prepare_work(work, fingerprint, targs.process_index == 0)
-    model = ft.load_model(args.base, runtime, tokenizer)
-    trainer = ft.build_trainer(model, rows, hp, plan, runtime, targs, tokenizer.pad_token_id)
-    result = ft.run_training(trainer, plan, resume)
+    try:
+        with writing_into(work):
+            trainer = ft.build_trainer(
+                model, rows, hp, plan, runtime, targs, tokenizer.pad_token_id
+            )
+            result = ft.run_training(trainer, plan, resume)
+    except DartError:
+        # refused before the first checkpoint: leave no work folder behind
+        if not had_work and not ft.complete_checkpoints(work) and targs.process_index == 0:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     final = work / "final"
-    ft.save_final(trainer, tokenizer, final)
+    with writing_into(final):
+        ft.save_final(trainer, tokenizer, final)
     if not trainer.is_world_process_zero():
         return
     training = {
@@ -191,7 +220,24 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
         "hyperparams": hp.to_dict(), "seed": args.seed, "plan": asdict(plan), "runtime": runtime,
         "result": result,
     }  # fmt: skip
-    finish(training, trainer.state.log_history, final, work, args.output, began)
+    with writing_into(final):
+        finish(training, trainer.state.log_history, final, work, args.output, began)
+
+
+@contextlib.contextmanager
+def writing_into(folder: Path):
+    """A write error that names no file (a full disk under a checkpoint or the final
+    weights: torch, safetensors and transformers each raise their own kind) becomes an
+    OSError naming ``folder``: one line, checkpoints kept for a rerun."""
+    try:
+        yield
+    except DartError:
+        raise
+    except Exception as exc:
+        named = provenance.os_error_for(exc, folder)
+        if named is None:
+            raise
+        raise named from exc
 
 
 def check_weights_changed(base: Path, final: Path, work: Path, training: dict[str, Any]) -> None:
@@ -199,8 +245,6 @@ def check_weights_changed(base: Path, final: Path, work: Path, training: dict[st
 
     Its work folder goes too: a rerun with the same settings would only repeat the no-op.
     """
-    import shutil
-
     unchanged = weights_unchanged(base, final)
     if unchanged is None:
         log.warning("%s: no safetensors to compare with the base; weight change not checked", base)

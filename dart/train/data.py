@@ -93,7 +93,13 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str) -> Sample:
 def load_samples(
     path: str | Path, tokenizer: Any, template: Any, max_length: int, overlong: str
 ) -> tuple[list[Sample], dict[str, int]]:
-    """Tokenise every row; truncate or drop the overlong ones. Returns samples and counts."""
+    """Tokenise every row; truncate or drop the overlong ones. Returns samples and counts.
+
+    A prompt that alone fills ``max_length`` leaves no room for its response: with
+    ``overlong: drop`` that row is dropped and counted like any overlong row; with
+    ``truncate`` it is an error naming the row (1-based), since truncating would
+    train on nothing.
+    """
     if tokenizer.eos_token_id is None:
         raise DartError("base model tokenizer has no EOS token; cannot end responses")
     pairs = read_pairs(path)
@@ -102,10 +108,11 @@ def load_samples(
     for index, (query, response) in enumerate(pairs):
         sample = tokenize_pair(tokenizer, template.render(query, tokenizer), response)
         prompt_len = sample.labels.count(IGNORE)  # only prompt tokens are masked
-        if prompt_len >= max_length:
+        if prompt_len >= max_length and overlong != "drop":
             raise DartError(
-                f"{path}: row {index}: prompt is {prompt_len} tokens, max_length={max_length} "
-                "leaves no room for the response; raise the hyperparameter max_length"
+                f"{path}: row {index + 1}: prompt is {prompt_len} tokens, max_length={max_length} "
+                "leaves no room for the response; raise the hyperparameter max_length "
+                "(or set overlong: drop)"
             )
         if len(sample) > max_length:
             if overlong == "drop":

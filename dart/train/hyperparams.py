@@ -12,16 +12,19 @@ reference's ``--n_epochs`` flag was dropped without a word and 3 epochs ran).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from dart.errors import DartError
 from dart.prompts import TEMPLATES
 
+#: The transformers schedules a fine-tune can use with the warm-up and step count alone
+#: (``reduce_lr_on_plateau``, ``cosine_with_min_lr`` and ``warmup_stable_decay`` need
+#: arguments of their own that no key here gives, so they are not offered).
 SCHEDULERS = (
     "linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
-    "constant_with_warmup", "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr",
-    "warmup_stable_decay",
+    "constant_with_warmup", "inverse_sqrt",
 )  # fmt: skip
 CHOICES: dict[str, tuple[str, ...]] = {
     "lr_scheduler": SCHEDULERS,
@@ -196,4 +199,6 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
         raise DartError(
             f"train hyperparams: {key} must be {kind.__name__}, got {type(value).__name__} {value!r}"
         )
+    if kind is float and not math.isfinite(value):  # JSON NaN / Infinity
+        raise DartError(f"train hyperparams: {key} must be a finite number, got {value!r}")
     return float(value) if kind is float else value

@@ -124,7 +124,8 @@ def test_command_line_strings_are_coerced_to_schema_types():
     # snakemake --config 'grader={"memory_mb": "4096"}' hands nested values over as strings
     cfg = validate(_pipeline(grader={"memory_mb": "4096", "timeout": "2.5"}, seed="7"))
     assert cfg["grader"] == {"memory_mb": 4096, "timeout": 2.5} and cfg["seed"] == 7
-    cfg = validate(_pipeline(train={"models": {"m": {"packing": "false", "epochs": "2"}}}))
+    hp = {"packing": "false", "batch_unit": "samples", "epochs": "2"}
+    cfg = validate(_pipeline(train={"models": {"m": hp}}))
     assert cfg["train"]["models"]["m"]["packing"] is False
     with pytest.raises(DartError, match=r"grader\.memory_mb"):
         validate(_pipeline(grader={"memory_mb": "lots"}))
@@ -155,3 +156,62 @@ def test_train_hyperparameters_in_the_schema_match_dart_train():
 def test_unknown_template_names_the_key(extra, named):
     with pytest.raises(DartError, match=named):
         validate(_pipeline(**extra))
+
+
+# --------------------------------------------------------------------------- one spelling
+
+#: Free-form maps whose values no schema types (engine options, scoring options).
+FREE_FORM = {"engine_options", "options"}
+
+
+def _respell(value, *, as_text: bool):
+    """Every number spelled the other way (5 <-> 5.0); with as_text, every scalar as the
+    string `snakemake --config` hands over for a nested value."""
+    if isinstance(value, dict):
+        return {k: v if k in FREE_FORM else _respell(v, as_text=as_text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_respell(v, as_text=as_text) for v in value]
+    if isinstance(value, bool):
+        return str(value).lower() if as_text else value
+    if isinstance(value, int):
+        return str(float(value)) if as_text else float(value)
+    if isinstance(value, float):
+        spelled = int(value) if value.is_integer() else value
+        return str(spelled) if as_text else spelled
+    return value
+
+
+@pytest.mark.parametrize("paper", [False, True], ids=["config.yaml", "config.paper.yaml"])
+@pytest.mark.parametrize("as_text", [False, True], ids=["numbers", "--config strings"])
+def test_every_block_has_one_spelling_per_value(repo_root, paper, as_text):
+    """The same value gives the same config (and so the same params) however spelled:
+    `5` or `5.0` in a file, `"5"` from --config, in every config block."""
+    cfg = load(repo_root / ("config.paper.yaml" if paper else "config.yaml"))
+    for block in cfg:
+        respelled = {**cfg, block: _respell(cfg[block], as_text=as_text)}
+        assert validate(respelled) == cfg, block
+    assert isinstance(cfg["grader"]["timeout"], float) and isinstance(cfg["seed"], int)
+
+
+@pytest.mark.parametrize(
+    ("hparams", "named"),
+    [
+        ({"global_batch": 6, "micro_batch": 4}, "global_batch=6 is not divisible"),
+        ({"lr_scheduler": "reduce_lr_on_plateau"}, "lr_scheduler"),
+        ({"lr_scheduler": "cosine_with_min_lr"}, "lr_scheduler"),
+        ({"lr_scheduler": "warmup_stable_decay"}, "lr_scheduler"),
+        ({"gpus": 0, "precision": "fp16"}, "fp16"),
+    ],
+)
+def test_a_fine_tune_would_refuse_it_so_the_config_does(
+    hparams, named, run_dart, tmp_path, repo_root
+):
+    cfg = yaml.safe_load((repo_root / "config.yaml").read_text())
+    cfg["train"]["models"]["smollm2-135m"].update(hparams)
+    with pytest.raises(DartError, match=rf"train\.models\.smollm2-135m.*{named}"):
+        validate(cfg)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = run_dart("config", str(path))
+    assert proc.returncode == 2 and "train.models.smollm2-135m" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -56,7 +56,7 @@ def test_compare_lists_rows_where_math_verify_differs(tmp_path, capsys):
     )
     assert main(["grade", "--compare", "math-verify", str(src), "--workers", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("row 1: dart=no_answer") and "math-verify=correct" in out[0]
+    assert out[0].startswith("row 2: dart=no_answer") and "math-verify=correct" in out[0]
     assert out[-1] == "compared 2 rows with math-verify: 1 differ"
 
 

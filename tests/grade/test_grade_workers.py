@@ -48,7 +48,7 @@ def test_truncated_rows_are_not_graded_correct():
     "row", [{"response": "x"}, {"gold": "1"}, {"response": "x", "gold": "1", "kind": "poem"}]
 )
 def test_bad_rows_raise_dart_error(row):
-    with pytest.raises(DartError, match="row 0"):
+    with pytest.raises(DartError, match="row 1: "):
         list(grade_rows([row], workers=1))
 
 

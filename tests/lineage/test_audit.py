@@ -104,13 +104,6 @@ def test_file_without_record(run_dart, tmp_path):
 WORKFLOW_ENV = ("DART_SNAKEFILE", "DART_CONFIGFILES")
 
 
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory, repo_root, dart_env, boxing_model):
-    from small_workflow import shared_run
-
-    return shared_run(tmp_path_factory, repo_root, dart_env, boxing_model)
-
-
 def _audit(env, cwd, *args):
     return subprocess.run(
         [sys.executable, "-m", "dart.cli", "audit", *args],
@@ -125,10 +118,10 @@ def _flip_byte(path: Path, at: int = 20) -> None:
 
 
 @pytest.mark.slow
-def test_records_keep_root_versions_and_workflow(small_run):
+def test_records_keep_root_versions_and_workflow(small_run, small_run_built):
     rec = json.loads((small_run / "results/pool/tiny/round0/verified/shard0.parquet.prov.json")
                      .read_text())  # fmt: skip
-    assert rec["workflow"]["root"] == str(small_run)
+    assert rec["workflow"]["root"] == str(small_run_built)  # where it was built
     assert rec["workflow"]["snakefile"].endswith("Snakefile")
     assert rec["versions"] == {"grader": versions.grader()}
     gen = json.loads((small_run / "results/pool/tiny/round0/gen/shard0.parquet.prov.json")
@@ -138,9 +131,7 @@ def test_records_keep_root_versions_and_workflow(small_run):
 
 @pytest.mark.slow
 def test_tampered_intermediate_is_named(small_run, dart_env, tmp_path):
-    from small_workflow import copy_run
-
-    work = copy_run(small_run, tmp_path / "run")
+    work = small_run
     shard = work / "results/pool/tiny/round1/verified/shard1.parquet"
     _flip_byte(shard)
     proc = _audit(dart_env, work, "results/datasets/uniform.parquet", "--no-snakemake")
@@ -151,9 +142,9 @@ def test_tampered_intermediate_is_named(small_run, dart_env, tmp_path):
 
 @pytest.mark.slow
 def test_changed_recipe_param_reports_that_dataset_stale(small_run, dart_env, tmp_path):
-    from small_workflow import copy_run, edit_config
+    from small_workflow import edit_config
 
-    work = copy_run(small_run, tmp_path / "run")  # records name config.yaml under the root
+    work = small_run  # records name config.yaml under the root
     edit_config(work, lambda cfg: cfg["datasets"]["vrt"].update(trials=3))
     proc = _audit(dart_env, work, "results/datasets/vrt.parquet", "--json")
     doc = json.loads(proc.stdout)
@@ -204,7 +195,7 @@ def test_audit_from_another_checkout_uses_the_recorded_root(small_run, dart_env,
 
 @pytest.mark.slow
 def test_row_leads_to_its_generation_and_verdict(small_run, dart_env):
-    proc = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "0", "--json")
+    proc = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "1", "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     info = json.loads(proc.stdout)
     row = pl.read_parquet(small_run / "results/datasets/uniform.parquet").row(0, named=True)
@@ -216,7 +207,7 @@ def test_row_leads_to_its_generation_and_verdict(small_run, dart_env):
     assert (info["trial"], info["seed"]) == (row["trial"], row["seed"])
     assert info["grader_version"] == versions.grader()
     assert info["template_version"] == versions.template("dart-synth")
-    text = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "0")
+    text = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "1")
     assert "raw response:" in text.stdout and "verdict=correct" in text.stdout
     bad = _audit(dart_env, small_run, "results/datasets/uniform.parquet", "--row", "99999")
     assert bad.returncode == 2 and "out of range" in bad.stderr and "Traceback" not in bad.stderr
@@ -261,7 +252,8 @@ def test_records_name_versions_by_step(tmp_path, monkeypatch):
     rec = write_record("out.txt", step="generate",
                        params={"engine": "transformers", "template": {"name": "dart-synth"}})  # fmt: skip
     assert set(rec["versions"]) == {"engine:transformers", "template:dart-synth"}
-    assert write_record("out.txt", step="queries")["versions"] == {}
+    assert write_record("out.txt", step="queries")["versions"] == {"queries": versions.queries()}
+    assert write_record("out.txt", step="test")["versions"] == {}
     monkeypatch.setenv("DART_VERSION_OVERRIDES", '{"grader": "2"}')
     rec = write_record("out.txt", step="verify")
     assert rec["versions"] == {"grader": "2"} and rec["version_overrides"] == {"grader": "2"}
@@ -271,3 +263,61 @@ def test_records_name_versions_by_step(tmp_path, monkeypatch):
     node, problem = audit("out.txt", ask_snakemake=False)
     assert problem is not None and problem.status == "stale"
     assert node.stale == [f"code version grader 2 -> {versions.grader()}"]
+
+
+# --------------------------------------------------------------------------- weights hash
+
+
+def test_weights_hash_ignores_everything_but_the_weights(tmp_path):
+    from dart.lineage.records import hash_path, weights_sha256
+
+    for name, extra in (("a", "{}"), ("b", '{"train_seconds": 3.2}')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.safetensors").write_bytes(b"same weights")
+        (tmp_path / name / "timing.json").write_text(extra)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert weights_sha256(a) == weights_sha256(b) and hash_path(a) != hash_path(b)
+    (b / "model-00002.safetensors").write_bytes(b"more")
+    assert weights_sha256(b) != weights_sha256(a)
+    assert weights_sha256(tmp_path) is None
+
+
+def test_evaluation_records_the_models_own_weights_hash_and_audit_checks_it(
+    tmp_path, monkeypatch, capsys
+):
+    """Issue 14 item 6: the result's ``weights_sha256`` hashed the whole model folder
+    (timing files included), never equal to the model record's weights hash."""
+    from dart import cli
+    from dart.engines.tiny import build_tiny_model
+    from dart.lineage.records import read_record, sha256_file
+
+    monkeypatch.chdir(tmp_path)
+    build_tiny_model(tmp_path / "tiny", seed=0)
+    steps = [
+        ["model", "tiny", "-o", "m"],
+        ["benchmark", "generated", "1007", "--n", "2", "-o", "b.parquet"],
+        ["evaluate", "generate", "--benchmark", "b.parquet", "--model", "m", "--template",
+         "alpaca", "--max-new-tokens", "4", "--threads", "1", "-o", "m.gen.parquet"],
+        ["evaluate", "score", "--generations", "m.gen.parquet", "--benchmark", "b.parquet",
+         "--benchmark-name", "b", "--model-name", "m", "--workers", "1", "-o", "m.json",
+         "--items", "m.items.jsonl"],
+    ]  # fmt: skip
+    for argv in steps:
+        assert cli.main(argv) == 0, argv
+    own = sha256_file(tmp_path / "m" / "model.safetensors")
+    model = read_record(tmp_path / "m")
+    assert model["model"]["weights_sha256"] == own != model["sha256"]
+    assert read_record(tmp_path / "m.gen.parquet")["model"]["weights_sha256"] == own
+    assert json.loads((tmp_path / "m.json").read_text())["weights_sha256"] == own
+    capsys.readouterr()
+    assert cli.main(["audit", "m.json", "--no-snakemake"]) == 0, capsys.readouterr().out
+    # a generation record that names another hash (the folder's, as before) is caught
+    gen_record = tmp_path / "m.gen.parquet.prov.json"
+    doc = json.loads(gen_record.read_text())
+    doc["model"]["weights_sha256"] = model["sha256"]
+    gen_record.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert cli.main(["audit", "m.json", "--no-snakemake"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: m.json: stale: weights_sha256" in out, out
+    assert "m.gen.parquet  [stale]  sha256:" in out and f"is not m's weights hash {own[:12]}" in out

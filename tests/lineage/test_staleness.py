@@ -22,23 +22,17 @@ import sys
 
 import polars as pl
 import pytest
-from small_workflow import (
-    copy_run,
-    edit_config,
-    planned_jobs,
-    shared_run,
-    snakemake,
-    with_overrides,
-)
+from small_workflow import edit_config, planned_jobs, snakemake, with_overrides
 
 from dart.lineage import versions
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, repo_root, dart_env, boxing_model):
-    return shared_run(tmp_path_factory, repo_root, dart_env, boxing_model)
+@pytest.fixture()
+def run(small_run):
+    """This test's own copy of the built small run (tests/conftest.py)."""
+    return small_run
 
 
 def _dry(repo_root, workdir, env, *args):
@@ -72,8 +66,8 @@ def test_grader_bump_reruns_verification_but_no_generation(run, repo_root, dart_
     assert "Params have changed" in text and "DAG of jobs will be updated" in text
 
 
-def test_grader_bump_real_run_regenerates_nothing(run, repo_root, dart_env, tmp_path):
-    work = copy_run(run, tmp_path / "run")
+def test_grader_bump_real_run_regenerates_nothing(run, repo_root, dart_env):
+    work = run
     gen = sorted(work.glob("results/pool/tiny/round*/gen/shard*.parquet"))
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in gen}
     env = with_overrides(dart_env, {"grader": versions.grader() + "-bumped"})
@@ -102,15 +96,15 @@ def test_template_or_decoder_bump_reruns_generation_onwards(key, run, repo_root,
     }
 
 
-def test_recipe_param_reruns_only_that_dataset(run, repo_root, dart_env, tmp_path):
-    work = copy_run(run, tmp_path / "run")
+def test_recipe_param_reruns_only_that_dataset(run, repo_root, dart_env):
+    work = run
     edit_config(work, lambda cfg: cfg["datasets"]["vrt"].update(trials=3))
     jobs, text = _dry(repo_root, work, dart_env)
     assert [(r, w) for r, w in jobs if r != "all"] == [("dataset", "dataset=vrt")], text[-3000:]
 
 
-def test_stricter_regrade_of_a_finished_pool(run, repo_root, dart_env, tmp_path):
-    work = copy_run(run, tmp_path / "run")
+def test_stricter_regrade_of_a_finished_pool(run, repo_root, dart_env):
+    work = run
     gen0 = sorted(work.glob("results/pool/tiny/round0/gen/shard*.parquet"))
     before = {p: p.stat().st_mtime_ns for p in gen0}
     old_plan = pl.read_parquet(work / "results/pool/tiny/round1/plan.parquet")
@@ -171,3 +165,43 @@ def test_versions_import_is_light_and_overridable(dart_env):
     grader, template, engine, heavy = json.loads(out.stdout)
     assert grader == "7.7.7" and template == versions.template("dart-synth")
     assert engine == versions.engine("transformers") and heavy == []
+
+
+def test_snakemake_pin_matches_the_fixed_minor_and_the_upstream_behaviour_holds(repo_root):
+    """The ParamsChange fix targets one Snakemake minor: pyproject pins it, the installed
+    Snakemake is it, and the upstream behaviour it fixes is still there (when this fails
+    after an upgrade, check whether the fix is still needed)."""
+    import re
+
+    import snakemake
+    from snakemake.persistence import ParamsChange
+
+    from dart.lineage.staleness import SNAKEMAKE_MINOR
+
+    minor = ".".join(map(str, SNAKEMAKE_MINOR))
+    pin = re.search(r'"snakemake>=([\d.]+),<([\d.]+)"', (repo_root / "pyproject.toml").read_text())
+    assert pin and pin.group(1) == minor, pin
+    assert snakemake.__version__.startswith(minor + ".")
+    empty = ParamsChange(files={"out.txt"})
+    assert not empty and list(empty) == ["out.txt"]  # upstream: listed though unchanged
+    changed = ParamsChange(only_new={"x"}, files={"out.txt"})
+    assert changed and list(changed) == ["out.txt"]
+
+
+def test_restating_values_with_another_spelling_reruns_nothing(run, repo_root, dart_env):
+    """`--config` hands nested values over as strings, and 5 and 5.0 are one value: the
+    params stay the same, so nothing is planned."""
+    import yaml
+
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    sampling = {k: (float(v) if isinstance(v, int) else v)
+                for k, v in cfg["synth"]["tiny"]["sampling"].items()}  # fmt: skip
+    restated = (
+        'grader={"timeout": 5, "memory_mb": 2048.0}',
+        f"seed={float(cfg['seed'])}",
+    )
+    jobs, text = _dry(repo_root, run, dart_env, "--config", *restated)
+    assert jobs == [], text[-3000:]
+    edit_config(run, lambda c: c["synth"]["tiny"].update(sampling=sampling, cap=8.0))
+    jobs, text = _dry(repo_root, run, dart_env)
+    assert jobs == [], text[-3000:]

@@ -157,12 +157,17 @@ def test_bad_results_are_named_errors(tmp_path):
                                "accuracy": 50}))  # fmt: skip
     with pytest.raises(DartError, match="accuracy must be a share"):
         summary.collect([bad], {})
+    for key, value, named in [("n_correct", 3, "n_correct must be between 0 and n=2"),
+                              ("n", 0, "n must be at least 1"), ("accuracy", 0.7, "accuracy is 0.7"),
+                              ("n", 2.0, "n must be an integer")]:  # fmt: skip
+        result = {"benchmark": "math", "model": "m", "n": 2, "n_correct": 1, "accuracy": 0.5}
+        bad.write_text(json.dumps({**result, key: value}))
+        with pytest.raises(DartError, match=named):
+            summary.collect([bad], {})
     empty = tmp_path / "empty"
-    assert (
+    with pytest.raises(DartError, match="no result files; nothing to summarize"):
         call(["--results", str(empty), "-o", str(empty / "s.md"), "--csv", str(empty / "s.csv")])
-        == 0
-    )
-    assert "| model | seeds | avg |" in (empty / "s.md").read_text()
+    assert not empty.exists()
 
 
 def test_inputs_restrict_the_files_used(results):

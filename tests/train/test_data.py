@@ -59,6 +59,29 @@ def test_overlong_truncated_or_dropped_and_counted(tiny, tmp_path):
         load_samples(path, tok, template, 50, "truncate")  # the Alpaca preamble alone is longer
 
 
+def test_one_prompt_over_max_length_is_dropped_with_drop_and_named_with_truncate(tiny, tmp_path):
+    """Issue 14 item 11: with ``overlong: drop`` one prompt at or above max_length is
+    dropped and counted (it stopped the fine-tune); ``truncate`` names the row, 1-based."""
+    import polars as pl
+
+    _, tok = tiny
+    path = write_dataset(tmp_path / "d.parquet", n=6)
+    frame = pl.read_parquet(path)
+    long_query = "What is " + " + ".join(["1"] * 400) + "?"
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit(long_query))
+        .otherwise("query")
+        .alias("query")
+    )
+    frame.write_parquet(path)
+    template = get_template("alpaca")
+    kept, counts = load_samples(path, tok, template, 512, "drop")
+    assert (len(kept), counts["dropped"], counts["rows"]) == (5, 1, 6)
+    with pytest.raises(DartError, match=r"d.parquet: row 3: prompt is \d+ tokens, max_length=512"):
+        load_samples(path, tok, template, 512, "truncate")
+
+
 def test_bfd_fills_rows_deterministically():
     rng = random.Random(0)
     lengths = [rng.randint(5, 90) for _ in range(200)]

@@ -169,8 +169,24 @@ def test_bad_inputs_name_the_culprit_and_leave_nothing(tiny_base, tmp_path):
     tokenizer_config.pop("chat_template", None)
     (no_template / "tokenizer_config.json").unlink()
     (no_template / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    for f in tiny_base.iterdir():
+        if f.name != "model.safetensors":
+            os.link(f, truncated / f.name)
+    weights = (tiny_base / "model.safetensors").read_bytes()
+    (truncated / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    int_response = tmp_path / "int_response.parquet"
+    pl.read_parquet(good).with_columns(pl.col("level").alias("response")).write_parquet(
+        int_response
+    )
     cases = [
         (empty, tiny_base, {}, "empty.parquet.*empty"),
+        # issue 14 item 7: each of these was a traceback, several left .work/ behind
+        (good, truncated, {}, "truncated: cannot load the base model .SafetensorError"),
+        (int_response, tiny_base, {}, "int_response.parquet: column 'response' must be text"),
+        (good, tiny_base, {"learning_rate": float("nan")}, "learning_rate must be a finite"),
+        (good, tiny_base, {"epochs": float("inf")}, "epochs must be a finite number"),
         (no_response, tiny_base, {}, "no_response.parquet.*response"),
         (good, no_tokenizer, {}, "no_tokenizer.*tokenizer"),
         (good, no_template, {}, "no_template.*chat template"),
@@ -182,6 +198,14 @@ def test_bad_inputs_name_the_culprit_and_leave_nothing(tiny_base, tmp_path):
         with pytest.raises(DartError, match=message):
             train_here(train_args(dataset, base, out, **hp))
         assert _no_outputs(out), message
+    # -o onto something that exists: refused before any training, the folder kept as it was
+    out = tmp_path / "models" / "m"
+    out.mkdir(parents=True)
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(DartError, match="m: already exists .a folder.; remove it"):
+        train_here(train_args(good, tiny_base, out))
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert not out.with_name("m.work").exists()
 
 
 def test_unpacked_samples_unit_runs_the_planned_steps(tiny_base, tmp_path):

@@ -1,0 +1,445 @@
+"""The workflow's logic, behind the thin input functions of ``rules/common.smk``.
+
+Pure functions of the validated config: paths, the targets of a run, the rounds a pool
+needs, the inputs of each round's tally, of a pool and of a dataset. Two things come from
+outside and are passed in, so that pytest reaches every branch without Snakemake:
+
+- ``read_plan(synth, round)``: round ``round``'s plan summary (``plan.json``). Under
+  Snakemake it asks the ``plan`` checkpoint (and raises Snakemake's incomplete-checkpoint
+  signal for a round not planned yet); in tests it reads files.
+- ``needs_more(synth, tally_path)``: whether the current recipes need more trials than
+  the tally holds (``dart.pool.planner.needs_more`` reads the tables). A raised target
+  grows a finished pool by new rounds (:meth:`Workflow.plan_files`).
+
+Nothing here writes a file. Reads are cached by the file's (path, mtime, size), so the
+many input functions that ask the same question during one DAG build read each plan
+and tally once, and a file rewritten during the run (a re-plan) is read again.
+
+    from dart.workflow import Workflow, read_json_cached
+    wf = Workflow(config, read_plan=lambda s, r: read_json_cached(f".../round{r}/plan.json"),
+                  needs_more=lambda s, tally: False)
+    wf.pool_rounds("smollm2")     # [0, 1, 2]
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shlex
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dart.config import (
+    eval_benchmarks,
+    eval_models,
+    finetuned_models,
+    pool_recipes,
+    recipe_config,
+)
+
+PlanReader = Callable[[str, int], Mapping[str, Any]]
+NeedsMore = Callable[[str, "str | None"], bool]
+
+
+# --------------------------------------------------------------------------- cached reads
+
+
+def _stat_key(path: str | os.PathLike) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.fspath(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_json_at(key: tuple[str, int, int]) -> Any:
+    return json.loads(Path(key[0]).read_text())
+
+
+def read_json_cached(path: str | os.PathLike) -> Any:
+    """A JSON file's content, read once per (path, mtime, size); {} when absent."""
+    key = _stat_key(path)
+    return {} if key is None else _read_json_at(key)
+
+
+def file_key(path: str | os.PathLike | None) -> tuple[str, int, int] | None:
+    """(path, mtime, size) of a file, the cache key of what was read from it."""
+    return None if path is None else _stat_key(path)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def one_of(names: Iterable[str]) -> str:
+    """A wildcard constraint matching exactly these names."""
+    return "|".join(re.escape(n) for n in names) or "NONE"
+
+
+def quoted(paths: Iterable[str]) -> str:
+    """Paths as one shell-quoted string."""
+    return " ".join(shlex.quote(str(p)) for p in paths)
+
+
+def canonical_json(value: Any) -> str:
+    """The one spelling of a params value: sorted keys, no spaces that vary."""
+    return json.dumps(value, sort_keys=True)
+
+
+def column_args(spec: Mapping[str, Any]) -> str:
+    cols = {k: v for k, v in spec["columns"].items() if v}
+    return " ".join(f"{k}={v}" for k, v in cols.items())
+
+
+def sources_before(cfg: Mapping[str, Any], source: str) -> list[str]:
+    names = list(cfg["queries"])
+    return names[: names.index(source)]
+
+
+def recipe_label(cfg: Mapping[str, Any], dataset: str) -> str:
+    """A dataset's recipe and its own settings, e.g. 'uniform (k=40)'."""
+    spec = recipe_config(cfg, dataset)
+    keys = ", ".join(f"{k}={v}" for k, v in sorted(spec.items()) if k not in ("recipe", "synth"))
+    return f"{spec['recipe']} ({keys})" if keys else spec["recipe"]
+
+
+def engine_gpus(engine: str, options: Mapping[str, Any]) -> int:
+    """GPUs a generation job asks for: vllm's tensor-parallel size, else 0."""
+    return int(options.get("tensor_parallel_size", 1)) if engine == "vllm" else 0
+
+
+class Workflow:
+    """Every path, target and input of the configured workflow.
+
+    ``read_plan`` and ``needs_more`` (module docstring) are needed only by the pool's
+    and datasets' input functions; everything else is a function of the config.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        read_plan: PlanReader | None = None,
+        needs_more: NeedsMore | None = None,
+    ) -> None:
+        self.cfg = config
+        self.data = config["data_dir"]
+        self.results = config["results_dir"]
+        self.pool = f"{self.results}/pool"
+        self.finetuned = finetuned_models(config)
+        self.eval_models = eval_models(config)
+        self.eval_benchmarks = eval_benchmarks(config)
+        self._read_plan = read_plan
+        self._needs_more = needs_more
+        self._needs_more_cache: dict[tuple, bool] = {}
+
+    # ----------------------------------------------------------------------- files
+
+    def queries_file(self, source: str) -> str:
+        return f"{self.data}/queries/{source}.parquet"
+
+    def benchmark_file(self, name: str) -> str:
+        return f"{self.data}/benchmarks/{name}.parquet"
+
+    def model_folder(self, name: str) -> str:
+        """A base model's materialised folder, or a fine-tuned model's output folder."""
+        return (
+            f"{self.results}/models/{name}"
+            if name in self.finetuned
+            else f"{self.data}/models/{name}"
+        )
+
+    def synth_queries(self, synth: str) -> list[str]:
+        return [self.queries_file(s) for s in self.cfg["synth"][synth]["queries"]]
+
+    def round_dir(self, synth: str, round_: int | str) -> str:
+        return f"{self.pool}/{synth}/round{round_}"
+
+    def tally_file(self, synth: str, round_: int | str) -> str:
+        return f"{self.round_dir(synth, round_)}/tally.parquet"
+
+    def recipes_file(self, synth: str) -> str:
+        return f"{self.pool}/{synth}/recipes.json"
+
+    def previous_tally(self, synth: str, round_: int | str) -> str | None:
+        r = int(round_)
+        return None if r == 0 else self.tally_file(synth, r - 1)
+
+    def verified_shards(self, synth: str, round_: int) -> list[str]:
+        shards = self.cfg["synth"][synth]["shards"]
+        return [f"{self.round_dir(synth, round_)}/verified/shard{s}.parquet" for s in range(shards)]
+
+    # ----------------------------------------------------------------------- targets
+
+    def eval_results(self) -> list[str]:
+        return [
+            f"{self.results}/eval/{m}/{b}.json"
+            for m in self.eval_models
+            for b in self.eval_benchmarks
+        ]
+
+    def all_targets(self) -> list[str]:
+        cfg = self.cfg
+        targets = [self.queries_file(s) for s in cfg["queries"]]
+        targets += [f"{self.data}/models/{m}" for m in cfg["models"]]
+        targets += [f"{self.results}/datasets/{d}.parquet" for d in cfg["datasets"]]
+        targets += [f"{self.results}/models/{m}" for m in self.finetuned]
+        results = self.eval_results()
+        targets += results
+        if results:
+            targets.append(f"{self.results}/summary.md")
+        return targets
+
+    # ----------------------------------------------------------------------- other stages
+
+    def query_source_inputs(self, source: str) -> dict[str, Any]:
+        """A local source file (so that Snakemake sees it change) and the sources before it."""
+        spec = self.cfg["queries"][source]
+        inputs: dict[str, Any] = {
+            "earlier": [self.queries_file(s) for s in sources_before(self.cfg, source)]
+        }
+        if spec["format"] != "generated" and Path(spec["source"]).exists():
+            inputs["raw"] = spec["source"]
+        return inputs
+
+    def benchmark_source_inputs(self, name: str) -> dict[str, str]:
+        """A local benchmark file as an input, so that Snakemake sees it change."""
+        spec = self.cfg["benchmarks"][name]
+        local = spec["source"] and Path(spec["source"]).exists()
+        return {"raw": spec["source"]} if local else {}
+
+    def decontam_benchmarks(self) -> list[str]:
+        chosen = self.cfg["decontamination"]["benchmarks"]
+        return list(self.cfg["benchmarks"]) if chosen is None else list(chosen)
+
+    def contamination_files(self, synth: str) -> list[str]:
+        """The decontamination tables of a pool's query sources (none without benchmarks)."""
+        if not self.decontam_benchmarks():
+            return []
+        return [f"{self.data}/decontam/{s}.parquet" for s in self.cfg["synth"][synth]["queries"]]
+
+    def train_spec(self, tuned: str) -> dict[str, Any]:
+        """The fine-tune's base, dataset, seed and resolved hyperparameters."""
+        spec = self.finetuned[tuned]
+        return {**spec, "hparams": self.cfg["train"]["models"][spec["base"]]}
+
+    def summary_models(self) -> dict[str, dict[str, Any]]:
+        """What the summary needs of each evaluated model: base, its source, dataset, recipe, seed."""
+        out = {}
+        for name in self.eval_models:
+            spec = self.finetuned.get(name, {"base": name, "dataset": None, "seed": None})
+            dataset = spec["dataset"]
+            out[name] = {
+                **spec,
+                "base_source": self.cfg["models"][spec["base"]]["source"],
+                "recipe": self.cfg["datasets"][dataset]["recipe"] if dataset else None,
+            }
+        return out
+
+    # ----------------------------------------------------------------------- pool
+
+    def plan(self, synth: str, round_: int) -> Mapping[str, Any]:
+        if self._read_plan is None:
+            raise RuntimeError("this Workflow was made without a plan reader")
+        return self._read_plan(synth, round_)
+
+    def needs_more(self, synth: str, tally: str | None) -> bool:
+        """``needs_more`` of the current recipes, once per (pool, tally file state)."""
+        if self._needs_more is None:
+            raise RuntimeError("this Workflow was made without needs_more")
+        key = (synth, tally, file_key(tally) if tally else None)
+        if key not in self._needs_more_cache:
+            self._needs_more_cache[key] = bool(self._needs_more(synth, tally))
+        return self._needs_more_cache[key]
+
+    def pool_rounds(self, synth: str) -> list[int]:
+        """Walk the plans: the rounds up to the one that said no query needs more.
+
+        A round planned empty under earlier recipes is passed over when the current
+        recipes need more (someone raised a target), so the pool grows by new rounds and
+        no finished round is re-run. Raises whatever ``read_plan`` raises for a round not
+        planned yet (under Snakemake: wait for that checkpoint).
+        """
+        max_rounds = self.cfg["synth"][synth]["max_rounds"]
+        rounds = []
+        for r in range(max_rounds + 1):
+            rounds.append(r)
+            if self.plan(synth, r)["trials"] > 0:
+                continue
+            # only if the next round may sample (the one at max_rounds never does)
+            if r + 1 < max_rounds and self.needs_more(synth, self.previous_tally(synth, r)):
+                continue
+            break
+        return rounds
+
+    def full_rounds(self, synth: str, rounds: Iterable[int]) -> list[int]:
+        """The rounds whose plan asked for trials."""
+        return [r for r in rounds if self.plan(synth, r)["trials"] > 0]
+
+    def tally_inputs(self, synth: str, round_: int | str) -> dict[str, Any]:
+        r = int(round_)
+        full = self.plan(synth, r)["trials"] > 0
+        previous = self.previous_tally(synth, r)
+        return {
+            "previous": [previous] if previous else [],
+            "verified": self.verified_shards(synth, r) if full else [],
+            "queries": self.synth_queries(synth),
+        }
+
+    def pool_inputs(self, synth: str) -> dict[str, Any]:
+        rounds = self.pool_rounds(synth)
+        full = self.full_rounds(synth, rounds)
+        last = full[-1] if full else rounds[-1]
+        return {
+            "plans": [f"{self.round_dir(synth, r)}/plan.json" for r in rounds],
+            "tally": self.tally_file(synth, last),
+            "contamination": self.contamination_files(synth),
+        }
+
+    def dataset_verified(self, dataset: str) -> list[str]:
+        """Every verified shard of the dataset's pool, round by round."""
+        synth = self.cfg["datasets"][dataset]["synth"]
+        shards: list[str] = []
+        for r in self.full_rounds(synth, self.pool_rounds(synth)):
+            shards += self.verified_shards(synth, r)
+        return shards
+
+    def dataset_inputs(self, dataset: str) -> dict[str, Any]:
+        """A dataset's queries, its pool's summary and every verified shard of the pool.
+
+        While the pool grows for raised targets (:meth:`pool_must_grow`), the shards of
+        the rounds planned so far, read from the plan files (see :meth:`plan_files`).
+        """
+        synth = self.cfg["datasets"][dataset]["synth"]
+        inputs = {"queries": self.synth_queries(synth), "pool": f"{self.pool}/{synth}/pool.json"}
+        if self.pool_must_grow(synth):
+            _, verified = self._disk_walk(synth)
+            return {**inputs, "verified": verified}
+        return {**inputs, "verified": self.dataset_verified(dataset)}
+
+    def plan_files(self, synth: str) -> list[str]:
+        """While the pool grows for raised targets: the plan.json of its next round not
+        planned yet, as a plain (non-checkpoint) input of its datasets; else nothing.
+
+        A job whose inputs wait behind a checkpoint is never checked for changed params
+        or inputs, so a finished dataset whose pool must grow would wait for the new
+        round's plan checkpoint and never be scheduled ("Nothing to be done"). With the
+        plan as a plain input, the dataset (whose recipe or inputs changed) is scheduled,
+        and with it that plan and the rounds after it. Only that one plan: the finished
+        rounds' plans stay behind their checkpoints, which Snakemake resolves one round
+        at a time, so a round whose plan is re-made (a re-grade) is never read stale.
+        """
+        if not self.pool_must_grow(synth):
+            return []
+        plans, _ = self._disk_walk(synth)
+        return plans[-1:] if not Path(plans[-1]).exists() else []
+
+    def _disk_walk(self, synth: str) -> tuple[list[str], list[str]]:
+        """(plan files, verified shards) of the rounds read from the plan files on disk,
+        as :meth:`pool_rounds` walks them, up to the first plan not there yet."""
+        max_rounds = self.cfg["synth"][synth]["max_rounds"]
+        plans: list[str] = []
+        verified: list[str] = []
+        for r in range(max_rounds + 1):
+            path = f"{self.round_dir(synth, r)}/plan.json"
+            plans.append(path)
+            if not Path(path).exists():
+                break
+            if read_json_cached(path).get("trials", 0) > 0:
+                verified += self.verified_shards(synth, r)
+                continue
+            previous = self.previous_tally(synth, r)
+            reopened = r + 1 < max_rounds and previous and Path(previous).exists()
+            if reopened and self.needs_more(synth, previous):
+                continue
+            break
+        return plans, verified
+
+    def pool_must_grow(self, synth: str) -> bool:
+        """Do the current recipes need more trials than this finished pool holds?
+
+        Read from the files of the last finished run (its ``pool.json`` and the tally of
+        its last full round); False while no pool is finished, or when the next round is
+        the one at ``max_rounds`` (which never samples): the datasets then rebuild from
+        the pool as it is.
+        """
+        summary = read_json_cached(f"{self.pool}/{synth}/pool.json")
+        rounds = summary.get("rounds") or []
+        full = [r["round"] for r in rounds if r.get("trials")]
+        if not full or not pool_recipes(self.cfg, synth):
+            return False
+        if rounds[-1]["round"] + 1 >= self.cfg["synth"][synth]["max_rounds"]:
+            return False  # the next round would be the last, which never samples
+        tally = self.tally_file(synth, full[-1])
+        if not Path(tally).exists():
+            return False  # a deleted tally is rebuilt by the DAG
+        return self.needs_more(synth, tally)
+
+
+# --------------------------------------------------------------------------- report labels
+
+
+def yield_text(per: Mapping[str, Mapping[str, Any]]) -> str:
+    """'0: 3/48 · 1: 5/51' (kept rows / trials used) from a stats table by round or level."""
+    return " · ".join(
+        f"{key}: {row.get('rows', 0)}/{row.get('trials_used', 0)}" for key, row in per.items()
+    )
+
+
+def dataset_report_labels(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """Report labels of a dataset's stats.json: its headline figures (read at report time)."""
+    stats = read_json_cached(f"{cfg['results_dir']}/datasets/{dataset}/stats.json")
+    return {
+        "dataset": dataset,
+        "item": "stats",
+        "pool": cfg["datasets"][dataset]["synth"],
+        "recipe": recipe_label(cfg, dataset),
+        "rows": stats.get("rows", 0),
+        "queries with rows": stats.get("queries_with_rows", 0),
+        "yield per round": yield_text(stats.get("cost_per_round", {})),
+        "yield per level": yield_text(stats.get("cost_per_level", {})),
+    }
+
+
+def pool_report_labels(cfg: Mapping[str, Any], synth: str) -> dict[str, Any]:
+    """Report labels of a pool's pool.json: rounds, trials, correct and yield."""
+    pool = read_json_cached(f"{cfg['results_dir']}/pool/{synth}/pool.json")
+    trials, correct = pool.get("trials", 0), pool.get("correct", 0)
+    return {
+        "pool": synth,
+        "item": "pool summary",
+        "rounds": len(pool.get("rounds", [])),
+        "trials": trials,
+        "correct": correct,
+        "yield": f"{correct / trials:.3f}" if trials else "-",
+        "queries": pool.get("queries", 0),
+        "exhausted": len(pool.get("exhausted", [])),
+    }
+
+
+def engine_env(engine: str) -> str:
+    """The conda environment file (relative to rules/) of a generation engine."""
+    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"
+
+
+def job_shell_prefix(snakefile: str | os.PathLike, configfiles: Iterable[str | os.PathLike]) -> str:
+    """Snakemake's shell prefix for every job: bash strict mode, and the workflow's
+    Snakefile and config files for the jobs' provenance records (``DART_SNAKEFILE``,
+    ``DART_CONFIGFILES``; Snakemake's own process environment is left alone). Braces are
+    doubled: Snakemake formats the prefix."""
+    files = os.pathsep.join(root_relative(c, os.getcwd()) for c in configfiles)
+    text = (
+        f"set -euo pipefail; export DART_SNAKEFILE={shlex.quote(os.path.abspath(snakefile))}; "
+        f"export DART_CONFIGFILES={shlex.quote(files)}; "
+    )
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def root_relative(path: str | os.PathLike, root: str | os.PathLike) -> str:
+    """A path relative to the workflow root when under it (a copied tree audits against
+    its own config), else absolute."""
+    full = os.path.abspath(os.fspath(path))
+    root = os.path.abspath(os.fspath(root))
+    return os.path.relpath(full, root) if full.startswith(root + os.sep) else full

@@ -1,0 +1,94 @@
+"""Engine options are checked against their engine when the config or the flag is read."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dart.config import validate
+from dart.engines import engine_options
+from dart.errors import DartError
+from dart.options import ENGINE_OPTIONS, check_options
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(engine: str, options: dict, section: str) -> dict:
+    """The default config with one section's engine and options replaced."""
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    spec = cfg["synth"]["smollm2"] if section == "synth" else cfg["eval"]
+    spec.update(engine=engine, engine_options=options)
+    return cfg
+
+
+VALID = {
+    "transformers": {"batch_size": 8, "dtype": "float32"},
+    "vllm": {"enable_chunked_prefill": False, "enforce_eager": True, "tensor_parallel_size": 2},
+    "openai": {"base_url": "http://127.0.0.1:8000/v1", "concurrency": 4},
+}
+
+
+@pytest.mark.parametrize("section", ["synth", "eval"])
+@pytest.mark.parametrize("engine", sorted(ENGINE_OPTIONS))
+def test_unknown_option_is_refused_at_parse_time(engine, section):
+    validate(_config(engine, VALID[engine], section))  # the valid ones pass
+    bad = {**VALID[engine], "enable_warp_drive": True}
+    with pytest.raises(DartError) as err:
+        validate(_config(engine, bad, section), source="cfg.yaml")
+    key = "synth.smollm2.engine_options" if section == "synth" else "eval.engine_options"
+    assert f"cfg.yaml: key {key}" in str(err.value)
+    assert "enable_warp_drive" in str(err.value) and engine in str(err.value)
+
+
+def test_options_of_one_engine_are_refused_for_another():
+    with pytest.raises(DartError, match="max_num_seqs"):
+        check_options("vllm", {"batch_size": 8})  # the hint names vLLM's own knob
+    with pytest.raises(DartError, match="enforce_eager"):
+        check_options("transformers", {"enforce_eager": True})
+    with pytest.raises(DartError, match="needs option.*base_url"):
+        check_options("openai", {"concurrency": 2})
+
+
+def test_flag_json_is_checked_and_merged():
+    def args(engine, extra):
+        return argparse.Namespace(engine=engine, gpus=1, threads=2, batch_size=8, revision=None,
+                                  engine_options_json=extra)  # fmt: skip
+
+    merged = engine_options(args("vllm", '{"enable_chunked_prefill": false}'))
+    assert merged == {"gpus": 1, "revision": None, "enable_chunked_prefill": False}
+    opened = engine_options(args("openai", '{"base_url": "http://h/v1"}'))
+    assert opened == {"revision": None, "base_url": "http://h/v1"}
+    with pytest.raises(DartError, match="--engine-options-json: unknown option"):
+        engine_options(args("transformers", '{"nope": 1}'))
+
+
+def test_dart_config_exits_2_naming_the_key(tmp_path, dart_env):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(_config("vllm", {"enable_chunkd_prefill": False}, "synth")))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dart.cli", "config", str(cfg)],
+        env=dart_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert (
+        "key synth.smollm2.engine_options" in proc.stderr and "enable_chunkd_prefill" in proc.stderr
+    )
+
+
+def test_snakefile_refuses_it_before_any_job(tmp_path, dart_env, repo_root):
+    cfg = yaml.safe_load((repo_root / "config.yaml").read_text())
+    cfg["eval"]["engine_options"] = {"batch_size": 8, "bacth_size": 8}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-s", str(repo_root / "Snakefile"),
+         "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")],
+        cwd=tmp_path, env=dart_env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "key eval.engine_options: unknown option(s) bacth_size" in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
