@@ -241,7 +241,7 @@ def _complete(path: Path) -> bool:
 
 
 def test_sigkill_at_any_moment_of_the_other_verbs_leaves_nothing_half_written(tmp_path, dart_env):
-    """The sweep's kill at each stage: every short verb SIGKILLed after 0.3 s, 0.6 s, ...
+    """The sweep's kill at each stage: every short verb SIGKILLed after 0.05 s, 0.15 s, 0.3 s, ...
     until it finishes by itself. The output is then absent or whole (byte-identical to
     an uninterrupted run), every visible file reads back whole, and a rerun gives the same
     bytes and removes the killed run's hidden temporaries."""
@@ -254,7 +254,7 @@ def test_sigkill_at_any_moment_of_the_other_verbs_leaves_nothing_half_written(tm
         assert done.returncode == 0, done.stderr[-2000:]
         want = (ref / output).read_bytes()
         kills, whole, hidden = 0, 0, 0
-        for i, delay in enumerate((0.3, 0.6, 0.9, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0)):
+        for i, delay in enumerate((0.05, 0.15, 0.3, 0.6, 0.9, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0)):
             here = tmp_path / f"kill-{argv[0]}-{i}"
             here.mkdir()
             verb = Verb(argv, here, dart_env)
