@@ -122,7 +122,7 @@ class FewShot(Template):
 
 @dataclass(frozen=True)
 class BaseFewShot(Template):
-    """Few-shot evaluation of a base model (DESIGN.md 11): ``User:``/``Assistant:`` turns,
+    """Few-shot evaluation of a base model (as DART-Math evaluated base models): ``User:``/``Assistant:`` turns,
     worked examples ending "The answer is X.", then the query. 4 shots; 5 for TheoremQA."""
 
     k: int = 4
@@ -158,7 +158,7 @@ TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
         Synth("dart-synth", "1", ("User:", "Assistant:"), "DART-Math synthesis prompt"),
-        # v2: stop strings as DESIGN.md 11 (### Instruction: and ### Response:); v1 had "</s>".
+        # v2: stop strings as the DART-Math evaluation (### Instruction: and ### Response:); v1 had "</s>".
         Alpaca("alpaca", "2", ("### Instruction:", "### Response:"), "Alpaca instruction prompt"),
         Chat("chat", "1", (), "tokenizer chat template, boxed-answer instruction"),
         Chat("chat-few-shot", "1", (), "chat template after 4 worked examples", shots=4),

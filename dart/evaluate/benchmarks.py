@@ -49,7 +49,7 @@ class Benchmark:
     hub_id: str | None = None
     subsets: tuple[str | None, ...] = (None,)
     split: str = "test"
-    shots: int = 4  # base-model few-shot prompt: 4 shots, 5 for TheoremQA (DESIGN.md 11)
+    shots: int = 4  # base-model few-shot prompt: 4 shots, 5 for TheoremQA (as DART-Math)
     options: dict[str, Any] = field(default_factory=dict)
     mapper: Callable[[dict, str], dict] | None = None
     generator: Callable[[str, int], Iterator[dict]] | None = None

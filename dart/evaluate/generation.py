@@ -8,7 +8,7 @@ model; parts made for anything else are discarded). The output appears atomicall
 every chunk is done.
 
 Prompting: ``--template base-few-shot`` resolves to the benchmark's shot count
-(``base-few-shot-5`` for TheoremQA, DESIGN.md 11); the template's stop strings end
+(``base-few-shot-5`` for TheoremQA, as the DART-Math evaluation did); the template's stop strings end
 each response.
 
     dart evaluate generate --benchmark data/benchmarks/generated.parquet \\

@@ -1,4 +1,4 @@
-"""One row mapper per published benchmark schema (DESIGN.md 11), raw row -> item record.
+"""One row mapper per published benchmark schema (README, Evaluation), raw row -> item record.
 
 A record has ``question``, ``gold``, ``answer_kind`` and, where the source has them,
 ``level``, ``subject``, ``answer_type``, ``tolerance``, ``part_tolerances`` and

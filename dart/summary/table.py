@@ -10,7 +10,7 @@ the files given with ``--inputs``) and writes:
   their own column). The average is taken per seed over the row's benchmarks, then over
   seeds; ``*`` marks a row that lacks some of the table's benchmarks. Under each model
   whose base model's hub id and dataset recipe match a published DART-Math model
-  (DESIGN.md section 2), a ``paper:`` row holds the published numbers in the columns of
+  (the DART-Math model cards), a ``paper:`` row holds the published numbers in the columns of
   the same benchmark type (math, gsm8k, collegemath, deepmind-mathematics, olympiadbench,
   theoremqa). A last section lists every cell's result file(s).
 - ``summary.csv``: the same rows, with standard deviations, item counts and 95% Wilson

@@ -8,7 +8,7 @@ a micro-batch into one sequence with position ids restarting at 0 per sample and
 each sample's first label (transformers' ``DataCollatorWithFlattening``) and never adds
 an ``attention_mask``: with sdpa/eager attention transformers builds the block-diagonal
 mask from the position ids only when no 2-D mask is given; any 2-D mask, even all ones,
-lets samples attend to each other (DESIGN.md 11). The same happens when the model
+lets samples attend to each other (transformers builds the block-diagonal mask only without one). The same happens when the model
 runs with a KV cache (``use_cache``), so training runs with ``config.use_cache = False``.
 
     from dart.train.data import load_samples, make_rows, PackedCollator
