@@ -15,35 +15,7 @@ from dart.evaluate.scoring import (
     scoring_options,
     theoremqa_equal,
 )
-from dart.grade.arithmetic import numeric_value
 from dart.grade.extract import all_boxes
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("1,234", 1234.0),
-        ("-0.5", -0.5),
-        ("1.5e-3", 0.0015),
-        ("$\\frac{\\sqrt{3}}{2}$", math.sqrt(3) / 2),
-        ("2\\sqrt{3}", 2 * math.sqrt(3)),
-        ("\\dfrac{\\pi}{2}", math.pi / 2),
-        ("3^{2}", 9.0),
-        ("50\\%", 0.5),
-        ("\\sqrt[3]{8}", 2.0),
-        ("5 \\text{ m}", 5.0),
-        ("30^\\circ", 30.0),
-    ],
-)
-def test_numeric_values(text, value):
-    assert numeric_value(text) == pytest.approx(value)
-
-
-@pytest.mark.parametrize(
-    "text", ["x+1", "(1,2)", "\\{1,2\\}", "__import__('os')", "2**2**99", "1/0", "a.b", ""]
-)
-def test_non_numbers_are_none_never_evaluated(text):
-    assert numeric_value(text) is None
 
 
 @pytest.mark.parametrize(
