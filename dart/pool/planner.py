@@ -209,8 +209,10 @@ def needs_from_targets(
     """:class:`Needs` from recipe targets (``(R, Q)``: ``min_trials``, ``target`` with
     -1 for none, ``pending``; -1 min_trials = out of scope) and per-query ``trials``,
     ``correct`` (``(Q,)`` or ``(D, Q)``; targets broadcast over draws)."""
-    if trials.ndim == 2:
-        min_trials, target, pending = (a[:, None, :] for a in (min_trials, target, pending))
+    if trials.ndim == 2:  # (R, Q) targets broadcast over draws
+        min_trials, target, pending = (
+            a[:, None, :] if a.ndim == 2 else a for a in (min_trials, target, pending)
+        )
     scope = min_trials >= 0
     need_trials = np.where(scope, np.maximum(min_trials - trials, 0), 0)
     need_correct = np.where(scope & (target >= 0), np.maximum(target - correct, 0), 0)
