@@ -43,7 +43,7 @@ def token_table(queries: pl.DataFrame, cap: int, seed: int) -> np.ndarray:
 
 
 def run(queries, outcomes, tokens, recipes, *, cap, per_round_max, max_rounds, prior, budget,
-        draws, seed):  # fmt: skip
+        draws, seed, rates=None):  # fmt: skip
     index = {q: i for i, q in enumerate(queries["query_id"])}
     tally, forecast_doc, secs, rounds = None, None, 0.0, 0
     for rnd in range(max_rounds + 1):
@@ -52,7 +52,7 @@ def run(queries, outcomes, tokens, recipes, *, cap, per_round_max, max_rounds, p
             forecast_doc = forecast(
                 queries, tally, recipes, cap=cap, per_round_max=per_round_max,
                 max_rounds=max_rounds, start_round=1, prior=prior, budget=budget,
-                draws=draws, seed=seed,
+                draws=draws, seed=seed, rates=rates,
             )  # fmt: skip
             secs = time.perf_counter() - t0
         plan, summary = plan_round(
@@ -79,7 +79,11 @@ def run(queries, outcomes, tokens, recipes, *, cap, per_round_max, max_rounds, p
         "rounds": rounds,
         "engine_hours": float(tally["gen_seconds"].sum()) / 3600,
     }
-    return forecast_doc, actual, secs
+    per_level = tally.group_by(pl.col("level").cast(pl.String).fill_null("none")).agg(
+        pl.col("trials").sum()
+    )
+    actual_levels = dict(zip(per_level["level"], per_level["trials"], strict=True))
+    return forecast_doc, actual, secs, actual_levels
 
 
 def main() -> None:
@@ -92,15 +96,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--recipes", nargs="+", default=["vrt", "uniform", "prop2diff"])
     ap.add_argument("--max-trials", type=int, default=None, help="a budget (trials)")
+    ap.add_argument("--oracle", action="store_true",
+                    help="forecast with the true pass rates (only outcomes random)")  # fmt: skip
     args = ap.parse_args()
     budget = Budget(args.max_trials, None)
     for seed in args.seeds:
         queries, outcomes = population(args.scale, args.cap, seed)
         tokens = token_table(queries, args.cap, seed)
         recipes = make_recipes(args.recipes, round(PAPER_ROWS["prop2diff"] * args.scale))
-        doc, actual, secs = run(
+        doc, actual, secs, levels = run(
             queries, outcomes, tokens, recipes, cap=args.cap, per_round_max=args.per_round_max,
             max_rounds=args.max_rounds, prior=Prior(), budget=budget, draws=args.draws, seed=seed,
+            rates=outcomes.mean(axis=1) if args.oracle else None,
         )  # fmt: skip
         print(f"seed {seed}: {queries.height} queries, recipes {args.recipes}, "
               f"{args.draws} draws, forecast {secs:.1f} s")  # fmt: skip
@@ -111,6 +118,9 @@ def main() -> None:
             print(f"  {key:13s} real {real:>14,.2f}  median {f['median']:>14,.2f} "
                   f"[{f['low']:,.2f} - {f['high']:,.2f}]  {'inside' if inside else 'OUTSIDE'}  "
                   f"median off {err:+.1%}")  # fmt: skip
+        print("  trials per level (real / median): " + ", ".join(
+            f"{k} {levels.get(k, 0):,d} / {v['trials']['median']:,.0f}"
+            for k, v in doc["pool"]["per_level"].items()))  # fmt: skip
 
 
 if __name__ == "__main__":

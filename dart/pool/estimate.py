@@ -46,7 +46,9 @@ from dart.pool.planner import (
 )
 
 #: Grid of pass rates for the fitted prior: 0, then logit-spaced from 1e-4 to 1 - 1e-4, and 1.
-GRID = np.concatenate([[0.0], 1 / (1 + np.exp(-np.linspace(-9.2, 9.2, 199))), [1.0]])
+LOGITS = np.linspace(-9.2, 9.2, 199)
+STEP = LOGITS[1] - LOGITS[0]
+GRID = np.concatenate([[0.0], 1 / (1 + np.exp(-LOGITS)), [1.0]])
 QUANTILES = (0.1, 0.5, 0.9)
 
 
@@ -59,18 +61,19 @@ def interval(values: np.ndarray, digits: int | None = None) -> dict[str, float]:
     return out
 
 
-def fit_grid_prior(trials: np.ndarray, correct: np.ndarray, iters: int = 200) -> np.ndarray:
-    """Weights on :data:`GRID` maximising the queries' binomial likelihood (EM)."""
-    weights = np.full(GRID.size, 1.0 / GRID.size)
-    if trials.size == 0:
-        return weights
-    loglik = _loglik(trials, correct)
-    lik = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+def fit_grid_prior(lik: np.ndarray, weights: np.ndarray, iters: int = 200) -> np.ndarray:
+    """Prior weights on :data:`GRID` maximising the weighted likelihood (EM, NPMLE).
+
+    ``lik``: ``(pairs, grid)`` likelihood of each distinct (trials, correct) pair (scaled
+    per row); ``weights``: how many queries (or bootstrap weight) each pair carries.
+    """
+    prior = np.full(GRID.size, 1.0 / GRID.size)
+    share = weights / weights.sum()
     for _ in range(iters):
-        post = lik * weights
+        post = lik * prior
         post /= post.sum(axis=1, keepdims=True)
-        weights = post.mean(axis=0)
-    return weights
+        prior = share @ post
+    return prior
 
 
 def _loglik(trials: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -81,33 +84,50 @@ def _loglik(trials: np.ndarray, correct: np.ndarray) -> np.ndarray:
     return a + b
 
 
-def posterior_cdf(trials: np.ndarray, correct: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Per query, the cumulative posterior over :data:`GRID` (prior fitted per group)."""
-    cdf = np.empty((trials.size, GRID.size))
-    for g in np.unique(groups):
-        rows = np.flatnonzero(groups == g)
-        weights = fit_grid_prior(trials[rows], correct[rows])
-        loglik = _loglik(trials[rows], correct[rows])
-        post = np.exp(loglik - loglik.max(axis=1, keepdims=True)) * weights
-        post /= post.sum(axis=1, keepdims=True)
-        cdf[rows] = np.cumsum(post, axis=1)
-    return cdf
+class RatePosterior:
+    """Per-query pass-rate posteriors under a prior fitted per group (source, level).
 
+    Queries with the same (group, trials, correct) share a posterior, so the fit runs on
+    the distinct pairs. Each block of ``block`` draws refits the prior on a Bayesian
+    bootstrap of the group's queries, so the forecast's spread includes the error of the
+    fitted prior itself (how many queries of a level are never solved, say), which is
+    common to every query of the group.
+    """
 
-def draw_rates(cdf: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``(draws, Q)`` pass rates from the per-query posterior CDFs (jittered within
-    a grid cell so that rates are continuous; 0 and 1 stay exact)."""
-    u = rng.random((draws, cdf.shape[0]))
-    idx = np.empty(u.shape, dtype=np.int64)
-    for q in range(cdf.shape[0]):
-        idx[:, q] = np.searchsorted(cdf[q], u[:, q], side="right")
-    idx = np.minimum(idx, GRID.size - 1)
-    lo = GRID[np.maximum(idx - 1, 0)]
-    hi = GRID[idx]
-    inner = (idx > 0) & (idx < GRID.size - 1)
-    jitter = rng.random(u.shape)
-    mid = np.where(inner, np.sqrt(lo * hi) + (hi - np.sqrt(lo * hi)) * (jitter - 0.5), hi)
-    return np.clip(mid, 0.0, 1.0)
+    def __init__(self, trials: np.ndarray, correct: np.ndarray, groups: np.ndarray) -> None:
+        keys = np.rec.fromarrays([np.unique(groups, return_inverse=True)[1], trials, correct])
+        uniq, self.pair_of = np.unique(keys, return_inverse=True)
+        self.pair_group = uniq.f0
+        self.counts = np.bincount(self.pair_of, minlength=uniq.size).astype(np.float64)
+        loglik = _loglik(uniq.f1, uniq.f2)
+        self.lik = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+        self.members = [np.flatnonzero(self.pair_of == j) for j in range(uniq.size)]
+
+    def cdf(self, rng: np.random.Generator | None) -> np.ndarray:
+        """Posterior CDF per pair; with ``rng``, under a prior fitted to a bootstrap."""
+        post = np.empty_like(self.lik)
+        for g in np.unique(self.pair_group):
+            rows = np.flatnonzero(self.pair_group == g)
+            weights = self.counts[rows] if rng is None else rng.dirichlet(self.counts[rows])
+            prior = fit_grid_prior(self.lik[rows], weights)
+            part = self.lik[rows] * prior
+            post[rows] = part / part.sum(axis=1, keepdims=True)
+        return np.cumsum(post, axis=1)
+
+    def sample(self, draws: int, rng: np.random.Generator, block: int = 10) -> np.ndarray:
+        """``(draws, Q)`` pass rates, jittered within their grid cell in logit space so
+        that rates are continuous (0 and 1 stay exact)."""
+        idx = np.empty((draws, self.pair_of.size), dtype=np.int64)
+        for start in range(0, draws, block):
+            rows = slice(start, min(start + block, draws))
+            cdf = self.cdf(rng)
+            u = rng.random((rows.stop - rows.start, self.pair_of.size))
+            for j, cols in enumerate(self.members):
+                idx[rows, cols] = np.searchsorted(cdf[j], u[:, cols], side="right")
+        idx = np.minimum(idx, GRID.size - 1)
+        inner = (idx > 0) & (idx < GRID.size - 1)
+        logit = LOGITS[np.clip(idx - 1, 0, LOGITS.size - 1)] + STEP * (rng.random(idx.shape) - 0.5)
+        return np.where(inner, 1 / (1 + np.exp(-logit)), GRID[idx])
 
 
 def _windows(recipes: Sequence[Recipe], cap: int) -> list[int]:
@@ -175,8 +195,13 @@ def forecast(
     seed: int = 0,
     gpus: int = 0,
     chunk: int = 50,
+    rates: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The forecast of a pool whose rounds ``0 .. start_round - 1`` are in ``tally``."""
+    """The forecast of a pool whose rounds ``0 .. start_round - 1`` are in ``tally``.
+
+    ``rates`` (tests and benchmarks): the queries' true pass rates (queries' order),
+    used instead of draws from the posteriors, so only the outcomes are random.
+    """
     prior, budget = prior or Prior(), budget or Budget()
     if draws < 1:
         raise DartError(f"draws must be >= 1, got {draws}")
@@ -195,31 +220,42 @@ def forecast(
     token_rate = _tokens_per_trial(trials0, tokens0, groups)
     per_token = seconds0 / tokens0.sum() if seconds0 > 0 and tokens0.sum() > 0 else None
     cost = None if per_token is None else token_rate * per_token
-    cdf = posterior_cdf(trials0, correct0, groups)
+    posterior = RatePosterior(trials0, correct0, groups)
     min_t, target0, pending0 = target_arrays(state, recipes, cap)
     sizes = _windows(recipes, cap)
     win0 = {w: _window_correct(state, w) for w in sizes}
     rank = state["query_id"].rank("ordinal").to_numpy()
+    level_key = state["level"].cast(pl.String).fill_null("none").to_numpy()
+    level_names, level_codes = np.unique(level_key, return_inverse=True)
     rng = np.random.default_rng(seed)
     out: dict[str, list[np.ndarray]] = {}
     for start in range(0, draws, chunk):
         d = min(chunk, draws - start)
         res = _simulate(
-            rng, d, cdf, trials0, correct0, win0, min_t, target0, pending0, state, recipes,
+            rng, d, posterior, trials0, correct0, win0, min_t, target0, pending0, state, recipes,
             cap=cap, per_round_max=per_round_max, max_rounds=max_rounds,
             start_round=start_round, prior=prior, budget=budget, rank=rank, cost=cost,
-            seconds0=seconds0, token_rate=token_rate,
+            seconds0=seconds0, token_rate=token_rate, rates=rates,
+            level_codes=level_codes, n_levels=len(level_names),
         )  # fmt: skip
         for key, value in res.items():
             out.setdefault(key, []).append(value)
     sim = {k: np.concatenate(v, axis=-1) for k, v in out.items()}
-    return _report(
+    doc = _report(
         sim, recipes, state, token_rate, per_token, gpus,
         trials0=trials0, correct0=correct0, tokens0=tokens0, seconds0=seconds0,
         settings={"draws": draws, "seed": seed, "start_round": start_round, "cap": cap,
                   "per_round_max": per_round_max, "max_rounds": max_rounds,
                   "prior": prior.as_dict(), "budget": budget.as_dict(), "gpus": gpus},
     )  # fmt: skip
+    doc["pool"]["per_level"] = {
+        str(name): {
+            "queries": int((level_codes == k).sum()),
+            "trials": interval(sim["level_trials"][k]),
+        }
+        for k, name in enumerate(level_names)
+    }
+    return doc
 
 
 def _tokens_per_trial(trials: np.ndarray, tokens: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -235,12 +271,12 @@ def _tokens_per_trial(trials: np.ndarray, tokens: np.ndarray, groups: np.ndarray
 
 
 def _simulate(
-    rng, d, cdf, trials0, correct0, win0, min_t, target0, pending0, state, recipes, *,
-    cap, per_round_max, max_rounds, start_round, prior, budget, rank, cost, seconds0, token_rate,
+    rng, d, posterior, trials0, correct0, win0, min_t, target0, pending0, state, recipes, *,
+    cap, per_round_max, max_rounds, start_round, prior, budget, rank, cost, seconds0, token_rate, rates, level_codes, n_levels,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """``d`` futures of the pool; per draw totals and per recipe kept rows."""
     q = trials0.size
-    p_true = draw_rates(cdf, d, rng)
+    p_true = posterior.sample(d, rng) if rates is None else np.broadcast_to(rates, (d, q))
     trials = np.broadcast_to(trials0, (d, q)).copy()
     correct = np.broadcast_to(correct0, (d, q)).copy()
     windows = {w: np.broadcast_to(c, (d, q)).copy() for w, c in win0.items()}
@@ -293,6 +329,7 @@ def _simulate(
         "trials": trials.sum(axis=1),
         "correct": correct.sum(axis=1),
         "new_tokens": ((trials - trials0) * token_rate).sum(axis=1),
+        "level_trials": np.stack([trials[:, level_codes == k].sum(axis=1) for k in range(n_levels)]),
         "rounds": rounds + start_round,
         "limit": limit,
         "budget": reached,
