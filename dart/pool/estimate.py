@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dart.datasets.recipes import Recipe
+from dart.recipes import Recipe
 from dart.errors import DartError
 from dart.pool.planner import (
     Budget,
