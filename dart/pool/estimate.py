@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dart.recipes import Recipe
 from dart.errors import DartError
 from dart.pool.planner import (
     Budget,
@@ -44,6 +43,7 @@ from dart.pool.planner import (
     round_optimism,
     target_arrays,
 )
+from dart.recipes import Recipe
 
 #: Grid of pass rates for the fitted prior: 0, then logit-spaced from 1e-4 to 1 - 1e-4, and 1.
 LOGITS = np.linspace(-9.2, 9.2, 199)
@@ -329,7 +329,9 @@ def _simulate(
         "trials": trials.sum(axis=1),
         "correct": correct.sum(axis=1),
         "new_tokens": ((trials - trials0) * token_rate).sum(axis=1),
-        "level_trials": np.stack([trials[:, level_codes == k].sum(axis=1) for k in range(n_levels)]),
+        "level_trials": np.stack(
+            [trials[:, level_codes == k].sum(axis=1) for k in range(n_levels)]
+        ),
         "rounds": rounds + start_round,
         "limit": limit,
         "budget": reached,
