@@ -124,6 +124,14 @@ class Workflow:
     def recipes_file(self, synth: str) -> str:
         return f"{self.pool}/{synth}/recipes.json"
 
+    def budget_file(self, synth: str) -> str:
+        """The pool's budget for its planner (written when a run starts; absent: none)."""
+        return f"{self.pool}/{synth}/budget.json"
+
+    def estimate_file(self, synth: str) -> str:
+        """The pool's cost forecast, made once round 0's tally exists."""
+        return f"{self.pool}/{synth}/estimate.json"
+
     def previous_tally(self, synth: str, round_: int | str) -> str | None:
         r = int(round_)
         return None if r == 0 else self.tally_file(synth, r - 1)
@@ -151,6 +159,7 @@ class Workflow:
         targets = [self.queries_file(s) for s in cfg["queries"]]
         targets += [f"{self.data}/models/{m}" for m in cfg["models"]]
         targets += [f"{self.results}/datasets/{d}.parquet" for d in cfg["datasets"]]
+        targets += [self.estimate_file(s) for s in cfg["synth"] if pool_recipes(cfg, s)]
         targets += [f"{self.results}/models/{m}" for m in self.finetuned]
         results = self.eval_results()
         targets += results

@@ -201,6 +201,7 @@ def keys_for_step(step: str, params: Mapping[str, Any] | None = None) -> list[st
         "train": ["train"],
         "queries": ["queries"],
         "plan": ["planner"],
+        "estimate": ["planner"],
         "decontam": ["decontam"],
         "benchmark": ["benchmark"],
     }.get(step, [])

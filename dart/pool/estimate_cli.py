@@ -3,7 +3,7 @@
     dart estimate --queries data/queries/gsm8k.parquet data/queries/math.parquet \\
         --tally results/pool/smollm2/round0/tally.parquet \\
         --recipes '{"uniform": {"recipe": "uniform", "k": 40}}' \\
-        --cap 2048 --per-round-max 1024 --max-rounds 12 --budget results/pool/smollm2/budget.json \\
+        --cap 2048 --per-round-max 1024 --max-rounds 12 --budget-file results/pool/smollm2/budget.json \\
         --draws 200 --seed 0 --gpus 1 \\
         -o results/pool/smollm2/estimate.json --markdown results/pool/smollm2/estimate.md
 
@@ -20,7 +20,13 @@ from dart.inputs import read_table
 from dart.lineage.records import write_json_atomic, write_record, write_text_atomic
 from dart.options import at_least
 from dart.pool.estimate import forecast, markdown
-from dart.pool.plan_cli import add_prior_arguments, load_budget, load_recipes, prior_from
+from dart.pool.plan_cli import (
+    add_budget_arguments,
+    add_prior_arguments,
+    load_budget,
+    load_recipes,
+    prior_from,
+)
 from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
@@ -34,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-round-max", type=at_least(1, "--per-round-max"), required=True,
                    help="trials per query per round")  # fmt: skip
     p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
-    p.add_argument("--budget", help="JSON {max_trials, max_engine_hours}, inline or a file")
+    add_budget_arguments(p)
     p.add_argument("--draws", type=at_least(1, "--draws"), default=200,
                    help="simulated futures (default 200)")  # fmt: skip
     p.add_argument("--seed", type=at_least(0, "--seed"), default=0)
@@ -55,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     doc = forecast(
         queries, tally, recipes, cap=args.cap, per_round_max=args.per_round_max,
         max_rounds=args.max_rounds, start_round=start, prior=prior_from(args),
-        budget=load_budget(args.budget), draws=args.draws, seed=args.seed, gpus=args.gpus,
+        budget=load_budget(args.budget, args.budget_file), draws=args.draws, seed=args.seed, gpus=args.gpus,
     )  # fmt: skip
     doc["settings"]["seconds"] = round(time.perf_counter() - t0, 2)
     write_json_atomic(doc, args.output)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from dart.errors import DartError
 from dart.inputs import load_json_arg, read_table
@@ -30,14 +31,23 @@ def load_recipes(value: str) -> list[Recipe]:
     return recipes_from_config(doc)
 
 
-def load_budget(value: str | None) -> Budget:
-    """A budget given inline or as a file ({max_trials, max_engine_hours}); none: no limit."""
+def load_budget(value: str | None, file: str | None = None) -> Budget:
+    """A budget given inline or as a file ({max_trials, max_engine_hours}), or in ``file``
+    when that exists (budget.json, absent when the pool has no budget); none: no limit."""
+    if value is None and file is not None and Path(file).exists():
+        value = file
     if value is None:
         return Budget()
     doc = load_json_arg(value, "budget")
     if not isinstance(doc, dict):
         raise DartError(f"budget: expected a mapping, got {type(doc).__name__}")
     return Budget.from_config(doc)
+
+
+def add_budget_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--budget", help="JSON {max_trials, max_engine_hours}, inline or a file")
+    g.add_argument("--budget-file", help="budget.json if it exists (absent: no limit)")
 
 
 def add_prior_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,8 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="trials per query per round")  # fmt: skip
     p.add_argument("--shards", type=at_least(1, "--shards"), required=True)
     p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
-    p.add_argument("--budget", help="JSON {max_trials, max_engine_hours}, inline or a file "
-                   "(results/pool/{synth}/budget.json; absent: no limit)")  # fmt: skip
+    add_budget_arguments(p)
     add_prior_arguments(p)
     p.add_argument("-o", "--output", required=True, help="plan.parquet")
     p.add_argument("--summary", required=True, help="plan.json")
@@ -78,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     plan, summary = plan_round(
         queries, tally, recipes, round=args.round, seed=args.seed, cap=args.cap,
         per_round_max=args.per_round_max, shards=args.shards, max_rounds=args.max_rounds,
-        prior=prior_from(args), budget=load_budget(args.budget),
+        prior=prior_from(args), budget=load_budget(args.budget, args.budget_file),
     )  # fmt: skip
     write_parquet_atomic(plan, args.output)
     write_json_atomic(summary, args.summary)
