@@ -66,6 +66,7 @@ rule dataset:
         "dart --rule dataset --wildcards dataset={wildcards.dataset}"
         " assemble --queries {params.queries} --verified {params.verified}"
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
+        " --pool-summary {input.pool:q}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
         " --plots {output.plots:q} --contamination {params.contamination}"
         " {params.decontaminate} --description={params.description:q}"

@@ -67,6 +67,7 @@ class Prior:
     growth: float = 4.0
     first: int = 16
     ramp: int = 11
+    spread: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -163,7 +164,7 @@ def pass_rate_np(trials: np.ndarray, correct: np.ndarray, prior: Prior) -> np.nd
     return np.clip((correct + prior.alpha) / (trials + prior.alpha + prior.beta), 1e-4, 1.0)
 
 
-def trials_for(need, p, z: float):
+def trials_for(need, p, z: float, evidence=None, spread: float = 0.0):
     """Trials ``n`` with ``n p - z sqrt(n p (1 - p)) = need`` (normal approximation).
 
     ``z < 0`` asks for fewer trials than ``need / p`` (the next round tops up),
@@ -174,7 +175,14 @@ def trials_for(need, p, z: float):
     p = np.asarray(p, dtype=np.float64)
     sigma = np.sqrt(p * (1 - p))
     root = (z * sigma + np.sqrt((z * sigma) ** 2 + 4 * p * need)) / (2 * p)
-    return np.where(need > 0, np.ceil(root**2), 0.0)
+    n = root**2
+    if spread > 0 and z > 0 and evidence is not None:
+        # the pass rate is itself uncertain (Beta posterior with ``evidence`` = its
+        # alpha + beta): beta-binomial variance, n p (1-p) (1 + (n-1) / (evidence+1))
+        for _ in range(8):
+            inflate = 1 + spread * np.maximum(n - 1, 0) / (evidence + 1)
+            n = np.minimum((need + z * np.sqrt(n * p * (1 - p) * inflate)) / p, 1e9)
+    return np.where(need > 0, np.ceil(n), 0.0)
 
 
 def round_optimism(prior: Prior, round: int, max_rounds: int) -> float:
@@ -239,7 +247,10 @@ def request_sizes(
     """
     p = pass_rate_np(trials, correct, prior)
     growth_bound = np.maximum(prior.first, np.floor(trials * prior.growth))
-    by_correct = np.minimum(trials_for(needs.need_correct, p, z), growth_bound)
+    evidence = trials + prior.alpha + prior.beta
+    by_correct = np.minimum(
+        trials_for(needs.need_correct, p, z, evidence, prior.spread), growth_bound
+    )
     ask = np.where(needs.active, np.maximum(needs.need_trials, by_correct), 0).max(axis=0)
     room = np.maximum(cap - trials, 0)
     return np.minimum(np.minimum(ask, per_round_max), room).astype(np.int64)
