@@ -263,6 +263,12 @@ class Workflow:
             "queries": self.synth_queries(synth),
         }
 
+    def estimate_inputs(self, synth: str) -> dict[str, Any]:
+        """The pool's queries and round 0's tally, asked for through round 0's plan (so
+        that, under Snakemake, the forecast waits behind that checkpoint like the pool)."""
+        self.plan(synth, 0)
+        return {"queries": self.synth_queries(synth), "tally": self.tally_file(synth, 0)}
+
     def pool_inputs(self, synth: str) -> dict[str, Any]:
         rounds = self.pool_rounds(synth)
         full = self.full_rounds(synth, rounds)

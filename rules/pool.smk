@@ -166,8 +166,7 @@ rule pool:
 rule estimate:
     """Forecast the pool's cost from round 0 (the pilot): the planner run forward."""
     input:
-        queries=lambda w: WF.synth_queries(w.synth),
-        tally=lambda w: WF.tally_file(w.synth, 0),
+        unpack(lambda w: WF.estimate_inputs(w.synth)),
     output:
         estimate=report(
             f"{POOL}/{{synth}}/estimate.json",
@@ -195,10 +194,12 @@ rule estimate:
             config["synth"][w.synth]["engine"],
             config["synth"][w.synth]["engine_options"],
         ),
+        queries=input_param("queries"),
+        tally=input_param("tally"),
         planner_version=code_versions.planner(),
     shell:
         "dart --rule estimate --wildcards synth={wildcards.synth}"
-        " estimate --queries {input.queries:q} --tally {input.tally:q}"
+        " estimate --queries {params.queries} --tally {params.tally}"
         " --recipes {params.recipes:q} --budget-file {params.budget:q}"
         " --cap {params.cap} --per-round-max {params.per_round_max}"
         " --max-rounds {params.max_rounds} --seed {params.seed} --gpus {params.gpus}"
