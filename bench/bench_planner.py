@@ -184,15 +184,21 @@ def main() -> None:
     ap.add_argument("--growth", type=float, default=Prior.growth)
     ap.add_argument("--first", type=int, default=Prior.first)
     ap.add_argument("--ramp", type=int, default=Prior.ramp)
-    ap.add_argument("--spread", type=float, default=Prior.spread)
+    ap.add_argument("--sure", type=float, default=Prior.sure)
     ap.add_argument("--runs", nargs="+", default=["shared", "vrt", "uniform", "prop2diff"],
                     help="which runs (shared = all three recipes in one pool)")  # fmt: skip
     ap.add_argument("--per-round", action="store_true", help="print each round's trials")
     ap.add_argument("--skip-reference", action="store_true")
     args = ap.parse_args()
     prior = Prior(
-        args.alpha, args.beta, args.optimism, args.late, args.growth, args.first, args.ramp,
-        args.spread,
+        args.alpha,
+        args.beta,
+        args.optimism,
+        args.late,
+        args.growth,
+        args.first,
+        args.ramp,
+        args.sure,
     )
     queries, outcomes = population(args.scale, args.cap, args.seed)
     full = pl.Series(outcome_strings(outcomes), dtype=pl.String)

@@ -66,8 +66,8 @@ class Prior:
     late: float = 2.0
     growth: float = 4.0
     first: int = 16
-    ramp: int = 11
-    spread: float = 0.0
+    ramp: int = 5
+    sure: float = 2.0
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -164,7 +164,7 @@ def pass_rate_np(trials: np.ndarray, correct: np.ndarray, prior: Prior) -> np.nd
     return np.clip((correct + prior.alpha) / (trials + prior.alpha + prior.beta), 1e-4, 1.0)
 
 
-def trials_for(need, p, z: float, evidence=None, spread: float = 0.0):
+def trials_for(need, p, z: float):
     """Trials ``n`` with ``n p - z sqrt(n p (1 - p)) = need`` (normal approximation).
 
     ``z < 0`` asks for fewer trials than ``need / p`` (the next round tops up),
@@ -175,14 +175,7 @@ def trials_for(need, p, z: float, evidence=None, spread: float = 0.0):
     p = np.asarray(p, dtype=np.float64)
     sigma = np.sqrt(p * (1 - p))
     root = (z * sigma + np.sqrt((z * sigma) ** 2 + 4 * p * need)) / (2 * p)
-    n = root**2
-    if spread > 0 and z > 0 and evidence is not None:
-        # the pass rate is itself uncertain (Beta posterior with ``evidence`` = its
-        # alpha + beta): beta-binomial variance, n p (1-p) (1 + (n-1) / (evidence+1))
-        for _ in range(8):
-            inflate = 1 + spread * np.maximum(n - 1, 0) / (evidence + 1)
-            n = np.minimum((need + z * np.sqrt(n * p * (1 - p) * inflate)) / p, 1e9)
-    return np.where(need > 0, np.ceil(n), 0.0)
+    return np.where(need > 0, np.ceil(root**2), 0.0)
 
 
 def round_optimism(prior: Prior, round: int, max_rounds: int) -> float:
@@ -247,10 +240,14 @@ def request_sizes(
     """
     p = pass_rate_np(trials, correct, prior)
     growth_bound = np.maximum(prior.first, np.floor(trials * prior.growth))
-    evidence = trials + prior.alpha + prior.beta
-    by_correct = np.minimum(
-        trials_for(needs.need_correct, p, z, evidence, prior.spread), growth_bound
-    )
+    if prior.sure > 0:
+        # what even an optimistic pass rate (``sure`` posterior sds above its mean) says is
+        # needed is asked at once, past the growth bound: a query seen failing for long
+        # reaches the cap in fewer rounds
+        spread = np.sqrt(p * (1 - p) / (trials + prior.alpha + prior.beta + 1))
+        p_hi = np.minimum(p + prior.sure * spread, 1.0)
+        growth_bound = np.maximum(growth_bound, np.floor(needs.need_correct.max(axis=0) / p_hi))
+    by_correct = np.minimum(trials_for(needs.need_correct, p, z), growth_bound)
     ask = np.where(needs.active, np.maximum(needs.need_trials, by_correct), 0).max(axis=0)
     room = np.maximum(cap - trials, 0)
     return np.minimum(np.minimum(ask, per_round_max), room).astype(np.int64)
