@@ -66,7 +66,7 @@ class Prior:
     late: float = 2.0
     growth: float = 4.0
     first: int = 16
-    ramp: int = 5
+    ramp: int = 4
     sure: float = 2.0
 
     def as_dict(self) -> dict[str, float]:
