@@ -15,7 +15,7 @@ pool is simulated many times (``draws``, seeded), each draw a whole future of th
    repeats until a plan is empty or the round limit. Recipe targets come from each recipe's
    own :meth:`Recipe.targets` (recomputed per draw while a Prop2Diff probe is unfinished).
 3. Costs. Tokens per trial are each query's own mean so far (its group's mean where it
-   has none); engine seconds are tokens times the pilot's measured seconds per generated
+   has none), times a per-draw error of that mean (:data:`LENGTH_CV`); engine seconds are tokens times the pilot's measured seconds per generated
    token; GPU hours are engine hours times the GPUs a generation job holds.
 
 Every figure is reported as ``median``, ``low`` and ``high`` (the 10th and 90th
@@ -328,7 +328,9 @@ def _simulate(
     return {
         "trials": trials.sum(axis=1),
         "correct": correct.sum(axis=1),
-        "new_tokens": ((trials - trials0) * token_rate).sum(axis=1),
+        "new_tokens": ((trials - trials0) * token_rate * _length_error(rng, trials0, d)).sum(
+            axis=1
+        ),
         "level_trials": np.stack(
             [trials[:, level_codes == k].sum(axis=1) for k in range(n_levels)]
         ),
@@ -338,6 +340,18 @@ def _simulate(
         "rows": rows,
         "used": used,
     }
+
+
+#: Assumed spread (coefficient of variation) of one response's length around its query's
+#: mean: the tally keeps only each query's total, so the error of that mean, which is
+#: common to all of the query's future trials, is drawn with this spread over sqrt(trials).
+LENGTH_CV = 0.6
+
+
+def _length_error(rng: np.random.Generator, trials0: np.ndarray, d: int) -> np.ndarray:
+    """Per draw and query, a factor on the query's mean tokens per trial (mean 1)."""
+    sigma = LENGTH_CV / np.sqrt(np.maximum(trials0, 1))
+    return rng.lognormal(-(sigma**2) / 2, sigma, size=(d, trials0.size))
 
 
 def _refresh_targets(target, pending, trials, windows, state, recipes, cap) -> None:

@@ -53,6 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    budget = load_budget(args.budget, args.budget_file)
     queries = read_queries(args.queries)
     tally = read_table(args.tally, ("query_id", "trials", "correct", "outcomes"), "tally")
     recipes = load_recipes(args.recipes)
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     doc = forecast(
         queries, tally, recipes, cap=args.cap, per_round_max=args.per_round_max,
         max_rounds=args.max_rounds, start_round=start, prior=prior_from(args),
-        budget=load_budget(args.budget, args.budget_file), draws=args.draws, seed=args.seed, gpus=args.gpus,
+        budget=budget, draws=args.draws, seed=args.seed, gpus=args.gpus,
     )  # fmt: skip
     doc["settings"]["seconds"] = round(time.perf_counter() - t0, 2)
     write_json_atomic(doc, args.output)

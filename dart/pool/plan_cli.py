@@ -81,13 +81,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    budget = load_budget(args.budget, args.budget_file)
     queries = read_queries(args.queries)
     tally = read_table(args.tally, (), "tally") if args.tally else None
     recipes = load_recipes(args.recipes)
     plan, summary = plan_round(
         queries, tally, recipes, round=args.round, seed=args.seed, cap=args.cap,
         per_round_max=args.per_round_max, shards=args.shards, max_rounds=args.max_rounds,
-        prior=prior_from(args), budget=load_budget(args.budget, args.budget_file),
+        prior=prior_from(args), budget=budget,
     )  # fmt: skip
     write_parquet_atomic(plan, args.output)
     write_json_atomic(summary, args.summary)
