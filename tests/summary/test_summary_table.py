@@ -84,11 +84,15 @@ def test_summary_table_seeds_paper_rows_csv_png(results):
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert table[0] == "| model | seeds | math | gsm8k | heldout (generated) | avg |"
     # seeds 1 and 2: math 45.0 / 50.0, gsm8k 80.0 / 85.0; per-seed averages 62.5 / 67.5
-    assert table[1] == "| `mistral--p2d` | 1, 2 | 47.5 ± 3.5 | 82.5 ± 3.5 | - | 65.0 ± 3.5 * |"
+    # the Wilson interval and n over both seeds' 400 items
+    assert table[1] == ("| `mistral--p2d` | 1, 2 | 47.5 ± 3.5 (42.7–52.4, n=400) "
+                        "| 82.5 ± 3.5 (78.5–85.9, n=400) | - | 65.0 ± 3.5 * |")  # fmt: skip
     assert table[2] == "| *paper: Mistral-7B Prop2Diff* | - | 45.5 | 81.1 | - | 63.3 * |"
-    assert table[3].startswith("| `tiny` | 1 run | - | - | 10.0 |")
-    assert table[4].startswith("| `tiny--uni` | 1 | - | - | 25.0 |")
-    assert len(table) == 5  # no published row for an unknown base model
+    assert table[3].startswith("| `tiny` | 1 run | - | - | 10.0 (6.6–14.9, n=200) |")
+    assert table[4].startswith("| `tiny--uni` | 1 | - | - | 25.0 (19.5–31.4, n=200) |")
+    # no published row for an unknown base model; without items files, pairs are not compared
+    assert table[5:] == ["| A vs B | heldout |", "| `tiny--uni` vs `tiny` | not compared |"]
+    assert "results/eval/tiny--uni--s1/heldout.items.jsonl: no such items file; not compared" in md
     assert "`results/eval/mistral--p2d--s2/gsm8k.json`" in md
     rows = {r["model"]: r for r in csv.DictReader((results / "summary.csv").open())}
     assert rows["mistral--p2d"]["math_n"] == "400" and rows["mistral--p2d"]["seeds"] == "1 2"
@@ -142,7 +146,7 @@ def test_models_json_as_the_rule_passes_it(results):
     assert call(argv) == 0
     table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
     assert table[1:] == [
-        "| `mistral--p2d` | 1 | 45.0 | 45.0 |",
+        "| `mistral--p2d` | 1 | 45.0 (38.3–51.9, n=200) | 45.0 |",
         "| *paper: DSMath-7B Uniform* | - | 52.9 | 52.9 |",
     ]
 
@@ -175,4 +179,4 @@ def test_inputs_restrict_the_files_used(results):
     out = results / "one.md"
     assert call(["--inputs", only, "-o", str(out), "--csv", str(results / "one.csv")]) == 0
     assert [i["path"] for i in read_record(out)["inputs"]] == [only]
-    assert "| `tiny` | 1 run | 10.0 | 10.0 |" in out.read_text()
+    assert "| `tiny` | 1 run | 10.0 (6.6–14.9, n=200) | 10.0 |" in out.read_text()
