@@ -356,7 +356,9 @@ def comparisons_markdown(comparisons: Sequence[Comparison], cols: Sequence[str])
 
 
 def level_columns(rows: Sequence[Row], bench: str) -> list[str]:
-    levels = {lv for r in rows if r.kind == "ours" and bench in r.cells for lv in r.cells[bench].levels}
+    levels = {
+        lv for r in rows if r.kind == "ours" and bench in r.cells for lv in r.cells[bench].levels
+    }
     return sorted(levels, key=lambda lv: (len(lv), lv))
 
 
@@ -413,8 +415,11 @@ def markdown(
         "sample standard deviation over its seeds. In brackets: the 95% Wilson interval and "
         "the number of items n (over all seeds' items pooled): with 20 items an interval "
         "spans about ±20 points. "
-        + ("[mv x]: the accuracy math-verify gives the same responses (a second grader). "
-           if mv else "")  # fmt: skip
+        + (
+            "[mv x]: the accuracy math-verify gives the same responses (a second grader). "
+            if mv
+            else ""
+        )  # fmt: skip
         + "avg: each run's mean over the row's "
         "benchmarks, then over runs (* = the row lacks some of the table's benchmarks). "
         "*paper:* rows are the published DART-Math numbers (released model cards) for the same "
