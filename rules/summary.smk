@@ -5,6 +5,8 @@ benchmark plus the average, intervals and n, the paper's numbers beside ours, pa
 comparisons on the same items, accuracy by level).
 """
 
+from dart.config.paper import paper_differences
+
 
 rule summary:
     """Tabulate every evaluation result, with the published numbers where they apply."""
@@ -41,7 +43,8 @@ rule summary:
         "../envs/cpu.yaml"
     params:
         models=canonical_json(WF.summary_models()),
+        paper_diff=canonical_json(paper_differences(config)),
     shell:
         "dart --rule summary summarize --inputs {input.results:q}"
-        " --models-json {params.models:q} -o {output.md:q} --csv {output.csv:q}"
+        " --models-json {params.models:q} --paper-diff-json {params.paper_diff:q} -o {output.md:q} --csv {output.csv:q}"
         " --png {output.png:q} --levels-png {output.levels:q} > {log:q} 2>&1"

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dart import paper
 from dart.config import finetuned_models
 from dart.errors import DartError
 from dart.evaluate.results import wilson
@@ -51,26 +52,8 @@ from dart.summary.stats import Comparison, Run, read_marks
 
 log = logging.getLogger(__name__)
 
-PAPER_TYPES = ("math", "gsm8k", "collegemath", "deepmind-mathematics", "olympiadbench", "theoremqa")
-#: base model hub id (lowercase) -> the model's name in the DART-Math tables
-PAPER_MODELS = {
-    "mistralai/mistral-7b-v0.1": "Mistral-7B",
-    "meta-llama/meta-llama-3-8b": "Llama3-8B",
-    "deepseek-ai/deepseek-math-7b-base": "DSMath-7B",
-    "meta-llama/meta-llama-3-70b": "Llama3-70B",
-}
-#: (model, recipe) -> accuracy % on PAPER_TYPES, from the released model cards
-PAPER = {
-    ("Mistral-7B", "uniform"): (43.5, 82.6, 26.9, 42.0, 13.2, 16.4),
-    ("Mistral-7B", "prop2diff"): (45.5, 81.1, 29.4, 45.1, 14.7, 17.0),
-    ("Llama3-8B", "uniform"): (45.3, 82.5, 27.1, 48.2, 13.6, 15.4),
-    ("Llama3-8B", "prop2diff"): (46.6, 81.1, 28.8, 48.0, 14.5, 19.4),
-    ("DSMath-7B", "uniform"): (52.9, 88.2, 40.1, 60.2, 21.3, 32.5),
-    ("DSMath-7B", "prop2diff"): (53.6, 86.8, 40.7, 61.6, 21.7, 32.2),
-    ("Llama3-70B", "uniform"): (54.9, 90.4, 38.5, 64.1, 19.1, 27.4),
-    ("Llama3-70B", "prop2diff"): (56.1, 89.6, 37.9, 64.1, 20.0, 28.2),
-}
-RECIPE_LABEL = {"uniform": "Uniform", "prop2diff": "Prop2Diff"}
+PAPER_TYPES = paper.TYPES  # the paper's facts live in dart/paper.py
+RECIPE_LABEL = paper.RECIPE_LABEL
 REQUIRED = ("benchmark", "model", "n", "n_correct", "accuracy")
 _SEED = re.compile(r"^(?P<group>.+)--s(?P<seed>\d+)$")
 
@@ -253,8 +236,8 @@ def columns(types: Mapping[str, str]) -> list[str]:
 
 def paper_row(row: Row, types: Mapping[str, str]) -> Row | None:
     """The published row for ``row``'s base model (by hub id) and recipe, in our columns."""
-    label = PAPER_MODELS.get(str(row.base_source or "").lower().split("@")[0])
-    published = PAPER.get((label, row.recipe))
+    label = paper.published_model(row.base_source)
+    published = paper.ACCURACY.get((label, row.recipe))
     if published is None:
         return None
     values = dict(zip(PAPER_TYPES, published, strict=True))

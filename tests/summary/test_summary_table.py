@@ -180,3 +180,23 @@ def test_inputs_restrict_the_files_used(results):
     assert call(["--inputs", only, "-o", str(out), "--csv", str(results / "one.csv")]) == 0
     assert [i["path"] for i in read_record(out)["inputs"]] == [only]
     assert "| `tiny` | 1 run | 10.0 (6.6–14.9, n=200) | 10.0 |" in out.read_text()
+
+
+def test_differences_from_the_paper_are_listed_under_the_paper_row(results):
+    diffs = {"mistral": {"paper_model": "Mistral-7B", "published": True,
+                         "differences": ["global batch 32 samples (paper 64 packed rows)"]},
+             "tiny": {"paper_model": "Llama3-8B", "published": False, "differences": []}}  # fmt: skip
+    out = results / "p.md"
+    argv = ["--results", str(results), "--paper-diff-json", json.dumps(diffs), "-o", str(out),
+            "--csv", str(results / "p.csv"), "--config", str(results / "config.yaml")]  # fmt: skip
+    assert call(argv) == 0
+    md = out.read_text()
+    assert ("## How this run differs from the paper\n- *paper: Mistral-7B Prop2Diff*\n"
+            "  - global batch 32 samples (paper 64 packed rows)\n") in md  # fmt: skip
+    assert read_record(out)["params"]["paper_diff"] == diffs
+    diffs["mistral"]["differences"] = []
+    argv[3] = json.dumps(diffs)
+    assert call(argv) == 0
+    assert "- *paper: Mistral-7B Prop2Diff*\n  - no difference in settings" in out.read_text()
+    with pytest.raises(DartError, match="--paper-diff-json: must map base model"):
+        call([*argv[:3], '{"mistral": []}', *argv[4:]])
