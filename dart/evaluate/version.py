@@ -6,7 +6,9 @@ Rules pass it through ``params:``.
     python -c "from dart.evaluate.version import EVAL_VERSION; print(EVAL_VERSION)"
 """
 
-EVAL_VERSION = "1"
+#: 2: the result holds math-verify's second opinion (``math_verify``) and scoring's time;
+#: the items file marks each item where the graders disagree.
+EVAL_VERSION = "2"
 
 #: The benchmark reader's version (loaders into the common item table): bump it when the
 #: same benchmark source would give another item table. Rules pass it through ``params:``.

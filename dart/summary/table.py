@@ -70,8 +70,15 @@ class Cell:
     runs: dict[Any, Run] = field(default_factory=dict)
     #: level -> [n, n_correct], over all seeds (the results' ``by_level``)
     levels: dict[str, list[int]] = field(default_factory=dict)
-    #: math-verify's second opinion over all seeds: [n, n_correct] (None: not graded)
-    math_verify: list[int] | None = None
+    #: math-verify's second opinion per run: (n, n_correct), None where not graded
+    mv_runs: list[tuple[int, int] | None] = field(default_factory=list)
+
+    @property
+    def math_verify(self) -> tuple[int, int] | None:
+        """(n, n_correct) under math-verify over all seeds; None unless every run has it."""
+        if not self.mv_runs or any(r is None for r in self.mv_runs):
+            return None
+        return sum(r[0] for r in self.mv_runs), sum(r[1] for r in self.mv_runs)
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -203,6 +210,13 @@ def collect(
         cell.n_correct += int(result["n_correct"])
         cell.files.append(str(path))
         cell.runs["-" if seed is None else seed] = _run(path, result)
+        mv = result.get("math_verify")
+        ok = (
+            isinstance(mv, dict)
+            and isinstance(mv.get("n"), int)
+            and isinstance(mv.get("n_correct"), int)
+        )
+        cell.mv_runs.append((mv["n"], mv["n_correct"]) if ok else None)
         for level, counts in (result.get("by_level") or {}).items():
             total = cell.levels.setdefault(str(level), [0, 0])
             total[0] += int(counts["n"])
