@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dart import paper
-from dart.config import eval_template, finetuned_models
+from dart.config.names import eval_template, finetuned_models
 from dart.prompts import get_template
 from dart.train.hyperparams import Hyperparams
 
