@@ -5,8 +5,6 @@ benchmark plus the average, intervals and n, the paper's numbers beside ours, pa
 comparisons on the same items, accuracy by level).
 """
 
-from dart.config.paper import paper_differences
-
 
 rule summary:
     """Tabulate every evaluation result, with the published numbers where they apply."""

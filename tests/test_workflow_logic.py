@@ -84,13 +84,40 @@ def test_targets_and_inputs_of_the_default(tmp_path):
     res = cfg["results_dir"]
     targets = wf.all_targets()
     assert f"{res}/datasets/uniform.parquet" in targets and targets[-1] == f"{res}/summary.md"
-    assert len(wf.eval_results()) == 4 * 2  # base + three fine-tunes, two benchmarks
+    # base (few-shot and at the fine-tunes' template) + three fine-tunes, two benchmarks
+    assert len(wf.eval_results()) == 5 * 2
     assert wf.model_folder("smollm2-135m") == f"{cfg['data_dir']}/models/smollm2-135m"
+    assert wf.model_folder("smollm2-135m@alpaca") == wf.model_folder("smollm2-135m")
+    assert wf.summary_models()["smollm2-135m@alpaca"] == {
+        "base": "smollm2-135m", "template": "alpaca", "dataset": None, "seed": None,
+        "base_source": "embedded:smollm2", "recipe": None,
+    }  # fmt: skip
     assert wf.model_folder("smollm2-135m--vrt") == f"{res}/models/smollm2-135m--vrt"
     assert wf.train_spec("smollm2-135m--vrt")["hparams"]["global_batch"] == 4
     assert wf.contamination_files("smollm2") == [f"{cfg['data_dir']}/decontam/generated.parquet"]
     assert wf.summary_models()["smollm2-135m--uniform"]["recipe"] == "uniform"
     assert wf.query_source_inputs("generated") == {"earlier": []}
+
+
+def test_the_base_model_at_the_fine_tunes_template_is_an_option(tmp_path):
+    from dart.config import eval_models, eval_template, prompt_variants
+
+    cfg = _config(tmp_path)
+    assert prompt_variants(cfg) == {"smollm2-135m@alpaca": {"base": "smollm2-135m",
+                                                            "template": "alpaca"}}  # fmt: skip
+    assert eval_template(cfg, "smollm2-135m@alpaca") == "alpaca"
+    assert eval_template(cfg, "smollm2-135m") == "base-few-shot"
+    assert eval_models(cfg)[-1] == "smollm2-135m@alpaca"
+    cfg["eval"]["base_at_finetune_template"] = False
+    assert prompt_variants(cfg) == {} and "smollm2-135m@alpaca" not in eval_models(cfg)
+    # a base model already evaluated at that template gets no second row
+    cfg["eval"]["base_at_finetune_template"] = True
+    cfg["eval"]["templates"] = {"smollm2-135m": "alpaca"}
+    assert prompt_variants(cfg) == {}
+    # the schema's default is off (the paper evaluates base models few-shot only)
+    paper = validate(yaml.safe_load((ROOT / "config.paper.yaml").read_text()))
+    assert paper["eval"]["base_at_finetune_template"] is False
+    assert paper["eval"]["second_opinion"] == "math-verify"
 
 
 def test_rounds_inputs_and_verified_shards(tmp_path):

@@ -156,6 +156,9 @@ def model_info(
     merged config, else from the name (``{base}--{dataset}--s{seed}``).
     """
     spec = dict((models or {}).get(name) or {})
+    if not spec and "@" in name and "--" not in name:  # {base}@{template}
+        base, _, template = name.partition("@")
+        spec = {"base": base, "dataset": None, "seed": None, "template": template}
     if not spec:
         tuned = finetuned_models(cfg).get(name) if cfg else None
         if tuned is None:
@@ -173,6 +176,8 @@ def model_info(
     if "recipe" not in spec:
         spec["recipe"] = recipe_of(dataset, cfg)
     spec["row"] = f"{base}--{dataset}" if dataset else base
+    if spec.get("template") and not dataset:  # a base model at its fine-tunes' template
+        spec["row"] = f"{base} ({spec['template']})"
     return {**spec, "base": base, "dataset": dataset}
 
 

@@ -192,3 +192,17 @@ def test_an_items_file_that_disagrees_with_its_result_is_an_error(runs):
     ):
         call(["--results", str(runs), "-o", str(runs / "s.md"), "--csv", str(runs / "s.csv")])
     assert not (runs / "s.md").exists()
+
+
+def test_the_base_model_at_the_fine_tunes_template_is_its_own_row_and_compared(runs):
+    levels = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5] * 4
+    write_run(runs, "tiny@alpaca", "heldout", [True] * 12 + [False] * 28, levels)
+    write_run(runs, "tiny@alpaca", "words", [True, False] * 10)
+    out = runs / "summary.md"
+    assert call(["--results", str(runs), "-o", str(out), "--csv", str(runs / "s.csv")]) == 0
+    md = out.read_text()
+    assert "| `tiny (alpaca)` | 1 run | 30.0 (18.1–45.4, n=40) |" in md
+    rows = {r["model"]: r for r in csv.DictReader((runs / "s.csv").open())}
+    # each fine-tune against the base at both prompts: 38 vs 2 x 12 right of 80 item-runs
+    assert float(rows["tiny--p2d vs tiny (alpaca)"]["heldout"]) == pytest.approx(100 * 14 / 80)
+    assert "tiny--p2d vs tiny" in rows and "tiny (alpaca) vs tiny" not in rows
