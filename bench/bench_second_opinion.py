@@ -66,7 +66,9 @@ def run() -> None:
         on, wall_on = score(folder, args.workers, "math-verify")
     mv = on["math_verify"]
     print(f"items {args.n}, workers {args.workers}")
-    print(f"score without second opinion: {wall_off:.1f} s wall (grading {off['scoring_seconds']:.1f} s)")
+    print(
+        f"score without second opinion: {wall_off:.1f} s wall (grading {off['scoring_seconds']:.1f} s)"
+    )
     print(f"score with math-verify:       {wall_on:.1f} s wall (grading {on['scoring_seconds']:.1f} s, "
           f"math-verify {mv['seconds']:.1f} s = {mv['seconds'] / on['scoring_seconds']:.2f}x ours)")  # fmt: skip
     print(f"accuracy: dart {on['accuracy']:.4f}, math-verify {mv['accuracy']:.4f}; "

@@ -12,11 +12,17 @@ the files given with ``--inputs``) and writes:
   whose base model's hub id and dataset recipe match a published DART-Math model
   (the DART-Math model cards), a ``paper:`` row holds the published numbers in the columns of
   the same benchmark type (math, gsm8k, collegemath, deepmind-mathematics, olympiadbench,
-  theoremqa). A last section lists every cell's result file(s).
-- ``summary.csv``: the same rows, with standard deviations, item counts and 95% Wilson
-  intervals (over the items of all seeds pooled) as columns.
+  theoremqa). Each of our cells also shows its 95% Wilson interval and n (over the items
+  of all seeds pooled) and, where the result holds it, math-verify's accuracy
+  (``[mv x]``). A base model evaluated at its fine-tunes' template (``{base}@{template}``)
+  is the row ``{base} ({template})``. Then the differences from the paper's settings under
+  each paper row, the paired comparisons (:mod:`dart.summary.stats`), accuracy by level
+  for each benchmark with levels, and every cell's result file(s).
+- ``summary.csv``: the same rows, with standard deviations, item counts, 95% Wilson
+  intervals, math-verify's accuracy and accuracy by level as columns; then one row per
+  compared pair (``kind`` = ``pair``).
 - ``summary.png``: accuracy per benchmark, one bar group per model, Wilson intervals
-  drawn, published numbers as black marks.
+  drawn, published numbers as black marks; ``summary_levels.png``: accuracy by level.
 
 Each output's provenance record lists every result file as an input, so
 ``dart audit results/summary.md`` walks to each result, and from there to its model,
