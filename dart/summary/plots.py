@@ -73,12 +73,13 @@ def plot_levels(
                 if not n:
                     continue
                 lo, hi = wilson(k, n)
-                xs.append(lv)
+                xs.append(int(lv) if lv.isdigit() else lv)
                 ys.append(100 * k / n)
                 err[0].append(max(ys[-1] - 100 * lo, 0.0))
                 err[1].append(max(100 * hi - ys[-1], 0.0))
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=2, label=row.model, alpha=0.85)
         ax.set(title=bench, xlabel="level", ylabel="accuracy (%)", ylim=(0, 100))
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small")
     if not benches:
