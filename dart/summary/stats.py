@@ -217,9 +217,9 @@ def adjust(comparisons: Sequence[Comparison]) -> None:
 
 def _outcomes(a_runs: dict, b_runs: dict, base: bool) -> dict[str, list[tuple[bool, bool]]]:
     """item id -> (A, B) per paired seed: every seed of A against B's single run when B
-    is a base model, else seed against the same seed."""
-    if base:
-        (b_only,) = b_runs.values()
+    is a base model with one run, else seed against the same seed."""
+    if base and len(b_runs) == 1:
+        b_only = next(iter(b_runs.values()))
         pairs = [(run, b_only) for run in a_runs.values()]
     else:
         common = [s for s in a_runs if s in b_runs]
