@@ -78,7 +78,8 @@ def results(tmp_path, monkeypatch):
 def test_summary_table_seeds_paper_rows_csv_png(results):
     out = results / "summary.md"
     argv = ["--results", str(results), "--config", str(results / "config.yaml"), "-o", str(out),
-            "--csv", str(results / "summary.csv"), "--png", str(results / "summary.png")]  # fmt: skip
+            "--csv", str(results / "summary.csv"), "--png", str(results / "summary.png"),
+            "--levels-png", str(results / "levels.png")]  # fmt: skip
     assert call(argv) == 0
     md = out.read_text()
     table = [line for line in md.splitlines() if line.startswith("| ")]
@@ -101,6 +102,8 @@ def test_summary_table_seeds_paper_rows_csv_png(results):
     assert float(rows["mistral--p2d"]["math_wilson_hi"]) == pytest.approx(100 * hi, abs=1e-3)
     assert rows["paper: Mistral-7B Prop2Diff"]["kind"] == "paper"
     assert (results / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (results / "levels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # no levels: a note
+    assert "## Accuracy by level" not in md
 
 
 def test_audit_of_summary_reaches_each_result_and_its_model_dataset_pool(results):
