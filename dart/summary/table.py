@@ -228,13 +228,26 @@ def collect(
             and isinstance(mv.get("n_correct"), int)
         )
         cell.mv_runs.append((mv["n"], mv["n_correct"]) if ok else None)
-        for level, counts in (result.get("by_level") or {}).items():
-            total = cell.levels.setdefault(str(level), [0, 0])
-            total[0] += int(counts["n"])
-            total[1] += int(counts["n_correct"])
+        for level, counts in _levels(result, path).items():
+            total = cell.levels.setdefault(level, [0, 0])
+            total[0] += counts[0]
+            total[1] += counts[1]
         if seed is not None and seed not in row.seeds:
             row.seeds.append(seed)
     return [rows[k] for k in sorted(rows)], types
+
+
+def _levels(result: Mapping[str, Any], path: str | Path) -> dict[str, tuple[int, int]]:
+    """level -> (n, n_correct) of a result's ``by_level``; a malformed entry is named."""
+    by_level = result.get("by_level") or {}
+    out = {}
+    for level, counts in by_level.items() if isinstance(by_level, dict) else ():
+        n = counts.get("n") if isinstance(counts, dict) else None
+        k = counts.get("n_correct") if isinstance(counts, dict) else None
+        if not isinstance(n, int) or not isinstance(k, int) or not 0 <= k <= n:
+            raise DartError(f"{path}: key by_level.{level} must hold integers n >= n_correct >= 0")
+        out[str(level)] = (n, k)
+    return out
 
 
 def items_path(result_path: str | Path) -> Path:

@@ -171,6 +171,10 @@ def test_bad_results_are_named_errors(tmp_path):
         bad.write_text(json.dumps({**result, key: value}))
         with pytest.raises(DartError, match=named):
             summary.collect([bad], {})
+    result = {"benchmark": "math", "model": "m", "n": 2, "n_correct": 1, "accuracy": 0.5}
+    bad.write_text(json.dumps({**result, "by_level": {"3": {"n": 1}}}))
+    with pytest.raises(DartError, match="math.json: key by_level.3 must hold integers"):
+        summary.collect([bad], {})
     empty = tmp_path / "empty"
     with pytest.raises(DartError, match="no result files; nothing to summarize"):
         call(["--results", str(empty), "-o", str(empty / "s.md"), "--csv", str(empty / "s.csv")])
