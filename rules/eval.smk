@@ -104,7 +104,7 @@ rule eval_score:
         timeout=config["grader"]["timeout"],
         memory_mb=config["grader"]["memory_mb"],
         grader_version=code_versions.grader(),
-        evaluate_version=code_versions.evaluate(),
+        scoring_version=code_versions.scoring(),
         second_opinion=config["eval"]["second_opinion"],
     shell:
         "dart --rule eval_score --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"

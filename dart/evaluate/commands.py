@@ -224,7 +224,7 @@ def _write(scored: list[dict], result: dict, args: argparse.Namespace) -> None:
         "grader_version": result["grader_version"],
         "second_opinion": args.second_opinion,
     }
-    versions = pick("grader", "evaluate")
+    versions = pick("grader", "scoring")
     write_record(
         args.items, step="evaluate-score", params=params, inputs=inputs, rows=len(scored),
         versions=versions,
