@@ -41,6 +41,7 @@ import polars as pl
 
 from dart.engines.base import Completion, Engine, Request, SamplingParams, completed_before
 from dart.errors import DartError
+from dart.inputs import read_table
 from dart.lineage.records import parts_dir, prepare_parts, write_json_atomic, write_parquet_atomic
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def run_chunks(
     finally:
         progress.close()
     if names:
-        output = pl.concat([pl.read_parquet(p) for p in names], how="vertical")
+        output = pl.concat([read_table(p, (), "finished part") for p in names], how="vertical")
     elif empty is not None:
         output = empty()
     else:
