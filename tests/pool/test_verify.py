@@ -65,7 +65,9 @@ def test_verify_cli_names_missing_column(run_dart, tmp_path):
     proc = run_dart("verify", str(path), "-o", str(tmp_path / "out.parquet"))
     assert proc.returncode == 2
     [error] = [line for line in proc.stderr.splitlines() if " ERROR " in line]
-    assert error.endswith("bad.parquet: generation shard lacks column(s) gold, finish_reason"), error
+    assert error.endswith("bad.parquet: generation shard lacks column(s) gold, finish_reason"), (
+        error
+    )
     assert not (tmp_path / "out.parquet").exists()
 
 
