@@ -152,11 +152,16 @@ def test_rounds_inputs_and_verified_shards(tmp_path):
 
 
 def test_round_limit_stops_the_walk(tmp_path):
+    """Plans exist beyond the limit and the recipes always need more: the walk still ends
+    at round max_rounds and never reads a plan past it."""
     cfg = _config(tmp_path)
-    for r in range(cfg["synth"]["smollm2"]["max_rounds"] + 1):
+    limit = cfg["synth"]["smollm2"]["max_rounds"]
+    for r in range(limit + 3):
         _plan(tmp_path, r, 5)
-    wf = Workflow(cfg, _reader(tmp_path), needs_more=lambda s, t: True)
-    assert wf.pool_rounds("smollm2") == list(range(cfg["synth"]["smollm2"]["max_rounds"] + 1))
+    reads: list = []
+    wf = Workflow(cfg, _reader(tmp_path, reads), needs_more=lambda s, t: True)
+    assert wf.pool_rounds("smollm2") == list(range(limit + 1))
+    assert max(r for _, r in reads) == limit
 
 
 def test_an_empty_round_is_passed_over_when_the_recipes_now_need_more(tmp_path):
@@ -200,9 +205,11 @@ def test_reads_are_cached_and_reread_when_the_file_changes(tmp_path):
         wf.dataset_verified("vrt")
     assert len(calls) == 1  # one question per (pool, tally state)
     path = tmp_path / "results/pool/smollm2/round0/plan.json"
-    assert read_json_cached(path)["trials"] == 40
-    path.write_text(json.dumps({"round": 0, "trials": 41, "pad": "x"}))
-    os.utime(path, ns=(1, 1))
+    first = read_json_cached(path)
+    assert read_json_cached(path) is first  # cached: not parsed again
+    stat = path.stat()
+    path.write_text(json.dumps({"round": 0, "trials": 41}))  # same size, other content
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert read_json_cached(path)["trials"] == 41  # rewritten (a re-plan): read again
 
 

@@ -30,12 +30,13 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from dart.answers import all_boxes
 from dart.errors import DartError
 from dart.evaluate.loaders import split_top_level
 from dart.grade import grade, grade_rows
 from dart.grade.arithmetic import numeric_value
 from dart.grade.compare import MATH_VERIFY_VERSION
-from dart.grade.extract import all_boxes, choice_letter
+from dart.grade.extract import choice_letter
 
 OLYMPIAD_DEFAULT_TOLERANCE = 1e-8
 TOLERANCES = ("strict", "relative-4pct")

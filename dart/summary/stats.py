@@ -18,7 +18,6 @@ Two runs whose items differ (the benchmark file changed between them) are not pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dart.errors import DartError
+from dart.inputs import read_jsonl
 
 BOOTSTRAP_REPS = 2000
 BOOTSTRAP_SEED = 20240717  # fixed: the same inputs give the same interval
@@ -114,19 +114,12 @@ class Run:
 def read_marks(path: str | Path) -> dict[str, bool]:
     """item_id -> correct (verdict == "correct") of an items file (``*.items.jsonl``)."""
     marks: dict[str, bool] = {}
-    try:
-        lines = Path(path).read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DartError(f"{path}: cannot read the items file ({exc})") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, row in read_jsonl(path, "the items file"):
         try:
-            row = json.loads(line)
             key, verdict = str(row["item_id"]), row["verdict"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except KeyError as exc:
             raise DartError(f"{path}: line {number}: not an item row with item_id and "
-                            f"verdict ({exc})") from None  # fmt: skip
+                            f"verdict (no {exc})") from None  # fmt: skip
         if key in marks:
             raise DartError(f"{path}: line {number}: item {key!r} appears twice")
         marks[key] = verdict == "correct"
