@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the lineage as JSON")
     parser.add_argument(
         "--row",
-        type=at_least(1, "--row"),
+        type=at_least(1),
         metavar="N",
         help="follow row N (1-based, as error messages count) of a dataset to its trial",
     )

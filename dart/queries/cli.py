@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
-from dart.options import at_least, optional
+from dart.options import RANGES, at_least, optional
 from dart.queries.formats import FORMATS
 from dart.queries.ingest import ingest
 
@@ -52,14 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--columns", nargs="*", default=[], metavar="KEY=COL", help="column mapping (table)"
     )
     parser.add_argument(
-        "--n", type=at_least(1, "--n"), default=400, help="questions to generate (generated)"
+        "--n", type=RANGES["n"], default=400, help="questions to generate (generated)"
     )
-    parser.add_argument(
-        "--limit", type=optional(at_least(1, "--limit")), help="read at most this many rows"
-    )
+    parser.add_argument("--limit", type=RANGES["limit"], help="read at most this many rows")
     parser.add_argument(
         "--max-chars",
-        type=optional(at_least(1, "--max-chars")),
+        type=optional(at_least(1)),
         help="longest query in characters (empty: no limit)",
     )
     parser.add_argument(

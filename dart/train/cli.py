@@ -28,7 +28,7 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.lineage import records as provenance
-from dart.options import at_least
+from dart.options import RANGES
 from dart.prompts import get_template
 from dart.signals import Interrupted
 from dart.train import card
@@ -56,11 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hyperparams-json", default="{}",
         help="JSON object of training settings (keys: dart.train.hyperparams.Hyperparams)",
     )  # fmt: skip
+    parser.add_argument("--seed", type=RANGES["seed"], default=42, help="training and packing seed")
     parser.add_argument(
-        "--seed", type=at_least(0, "--seed"), default=42, help="training and packing seed"
-    )
-    parser.add_argument(
-        "--threads", type=at_least(1, "--threads"), default=1, help="CPU threads for torch"
+        "--threads", type=RANGES["threads"], default=1, help="CPU threads for torch"
     )
     parser.add_argument("--name", help="model name for the card (default: output folder name)")
     parser.add_argument("-o", "--output", required=True, type=Path, help="model folder to create")
