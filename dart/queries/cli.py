@@ -23,13 +23,19 @@ from dart.queries.ingest import ingest
 log = logging.getLogger(__name__)
 
 
-def _mapping(items: list[str]) -> dict[str, str]:
+COLUMN_KEYS = ("query", "gold", "level", "subject", "id")
+
+
+def _mapping(items: list[str], source: str, name: str) -> dict[str, str]:
+    """``--columns KEY=COLUMN ...`` as a mapping; a bad item is a DartError naming the
+    source file and the config key the rule took the mapping from."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or key not in ("query", "gold", "level", "subject", "id"):
+        if not sep or key not in COLUMN_KEYS:
             raise DartError(
-                f"--columns: expected KEY=COLUMN with KEY in query, gold, level, subject, id; got {item!r}"
+                f"{source}: --columns (config key queries.{name}.columns): expected "
+                f"KEY=COLUMN with KEY in {', '.join(COLUMN_KEYS)}; got {item!r}"
             )
         out[key] = value
     return out
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         "split": args.split,
         "subset": args.subset,
         "revision": args.revision,
-        "columns": _mapping(args.columns),
+        "columns": _mapping(args.columns, args.source, name),
         "n": args.n,
         "limit": args.limit,
         "max_chars": args.max_chars,
