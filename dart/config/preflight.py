@@ -8,7 +8,7 @@ built, before the first job) hands the jobs about to run to :func:`check`, which
 naming every problem and the jobs behind it, when
 
 - a fine-tune uses DeepSpeed (``ranks >= 2``, or ``gpus >= 1`` with ``deepspeed: zero3``)
-  and ``deepspeed`` is not importable;
+  and ``deepspeed`` is not importable, or logs to a tool of ``train.report_to`` that is not;
 - a job run on this machine samples or evaluates with ``engine: vllm`` (a ``plan`` job
   stands for the ``generate`` shards that follow it) and ``vllm`` is not importable;
 - the jobs go to Slurm and ``sbatch`` is not on PATH or the controller does not answer
@@ -34,6 +34,9 @@ from dart.errors import DartError
 PACKAGES = {
     "deepspeed": ("deepspeed", "the 'train' extra (envs/train.yaml; `make deepspeed-env`)"),
     "vllm": ("vllm", "envs/vllm.yaml (or run with --sdm conda)"),
+    "tensorboard": ("tensorboard", "tensorboard, or remove it from train.report_to"),
+    "wandb": ("wandb", "wandb, or remove it from train.report_to"),
+    "mlflow": ("mlflow", "mlflow, or remove it from train.report_to"),
 }
 #: Executors whose jobs run on this machine.
 LOCAL_EXECUTORS = ("local", "touch", "dryrun")
@@ -63,6 +66,8 @@ def needs(cfg: Mapping[str, Any], jobs: Iterable[Job]) -> dict[str, list[str]]:
         need = None
         if rule == "train":
             base = finetuned[wildcards["tuned"]]["base"]
+            for tool in cfg["train"].get("report_to", []):
+                found.setdefault(tool, []).append(_label(rule, wildcards))
             if _uses_deepspeed(cfg["train"]["models"][base]):
                 need = "deepspeed"
         elif rule in ("plan", "generate"):

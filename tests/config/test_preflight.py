@@ -33,6 +33,9 @@ def test_deepspeed_is_needed_by_fine_tunes_that_use_it():
         "deepspeed": ["train[tuned=smollm2-135m--uniform]"]
     }
     assert preflight.needs(_config(gpus=2, deepspeed="none"), [TRAIN]) == {}
+    cfg = _config()
+    cfg["train"]["report_to"] = ["tensorboard"]
+    assert preflight.needs(cfg, [TRAIN]) == {"tensorboard": ["train[tuned=smollm2-135m--uniform]"]}
 
 
 def test_vllm_is_needed_by_vllm_sampling_and_evaluation():
