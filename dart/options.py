@@ -47,6 +47,10 @@ loaded).
 - ``openai``: the client's settings; ``base_url`` is required.
 
     check_options("vllm", {"enforce_eager": True}, "synth.x.engine_options")
+
+The rules read two more facts of an engine from here: the GPUs a job asks for
+(``engine_gpus``: vllm's tensor x pipeline parallel sizes, else 0) and its conda
+environment (``engine_env``).
 """
 
 from __future__ import annotations
@@ -265,3 +269,18 @@ def check_options(engine: str, options: Mapping[str, Any], where: str = "engine_
         raise DartError(f"{where}: engine {engine} needs option(s) {', '.join(missing)}")
     for name, value in options.items():
         check_value(name, value, where)
+
+
+def engine_gpus(engine: str, options: Mapping[str, Any]) -> int:
+    """GPUs a generation job of ``engine`` asks for: for vllm the product of every
+    parallel size it reads (tensor x pipeline; tensor 2 x pipeline 2 needs 4 GPUs),
+    else 0 (transformers runs on the job's CPUs; an openai server has its own GPUs)."""
+    if engine != "vllm":
+        return 0
+    sizes = [options.get(k) or 1 for k in ("tensor_parallel_size", "pipeline_parallel_size")]
+    return int(math.prod(int(s) for s in sizes))
+
+
+def engine_env(engine: str) -> str:
+    """The conda environment file (relative to rules/) a job running ``engine`` uses."""
+    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"

@@ -27,11 +27,7 @@ checkpoint plan:
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
-        tally=lambda w: (
-            f"--tally {WF.previous_tally(w.synth, w.round)}"
-            if WF.previous_tally(w.synth, w.round)
-            else ""
-        ),
+        tally=lambda w: WF.previous_tally_option(w.synth, w.round, "--tally"),
         # a file, not an input: a changed recipe never re-plans a finished round (a raised
         # target grows the pool by new rounds: WF.dataset_inputs)
         recipes=lambda w: WF.recipes_file(w.synth),
@@ -129,11 +125,7 @@ rule tally:
     conda:
         "../envs/cpu.yaml"
     params:
-        previous=lambda w: (
-            f"--previous {WF.previous_tally(w.synth, w.round)}"
-            if WF.previous_tally(w.synth, w.round)
-            else ""
-        ),
+        previous=lambda w: WF.previous_tally_option(w.synth, w.round, "--previous"),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
