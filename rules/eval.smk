@@ -32,10 +32,10 @@ rule benchmark:
         n=lambda w: config["benchmarks"][w.benchmark]["n"],
         benchmark_version=code_versions.benchmark(),
     shell:
-        "dart --rule benchmark --wildcards benchmark={wildcards.benchmark}"
-        " benchmark {params.kind} {params.src:q} --name {wildcards.benchmark}"
+        "dart --rule benchmark --wildcards benchmark={wildcards.benchmark:q}"
+        " benchmark {params.kind:q} {params.src:q} --name {wildcards.benchmark:q}"
         " --split={params.split:q} --subset={params.subset:q} --revision={params.revision:q}"
-        " --limit={params.limit:q} --n {params.n}"
+        " --limit={params.limit:q} --n {params.n:q}"
         " -o {output.table:q} > {log:q} 2>&1"
 
 
@@ -68,11 +68,11 @@ rule eval_generate:
         engine_version=code_versions.engine(config["eval"]["engine"]),
         evaluate_version=code_versions.evaluate(),
     shell:
-        "dart --rule eval_generate --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
+        "dart --rule eval_generate --wildcards model={wildcards.emodel:q},benchmark={wildcards.benchmark:q}"
         " evaluate generate --benchmark {input.benchmark:q} --model {input.model:q}"
-        " --engine {params.engine} --template {params.template:q}"
-        " --max-new-tokens {params.max_new_tokens} --engine-options-json {params.options:q}"
-        " --threads {threads} --gpus {resources.gpu} -o {output:q} > {log:q} 2>&1"
+        " --engine {params.engine:q} --template {params.template:q}"
+        " --max-new-tokens {params.max_new_tokens:q} --engine-options-json {params.options:q}"
+        " --threads {threads:q} --gpus {resources.gpu:q} -o {output:q} > {log:q} 2>&1"
 
 
 rule eval_score:
@@ -106,9 +106,9 @@ rule eval_score:
         grader_version=code_versions.grader(),
         evaluate_version=code_versions.evaluate(),
     shell:
-        "dart --rule eval_score --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
+        "dart --rule eval_score --wildcards model={wildcards.emodel:q},benchmark={wildcards.benchmark:q}"
         " evaluate score --generations {input.generations:q} --benchmark {input.benchmark:q}"
-        " --benchmark-name {wildcards.benchmark} --model-name {wildcards.emodel}"
-        " --options-json {params.options:q} --workers {threads} --timeout {params.timeout}"
-        " --memory-mb {params.memory_mb} -o {output.result:q} --items {output.per_item:q}"
+        " --benchmark-name {wildcards.benchmark:q} --model-name {wildcards.emodel:q}"
+        " --options-json {params.options:q} --workers {threads:q} --timeout {params.timeout:q}"
+        " --memory-mb {params.memory_mb:q} -o {output.result:q} --items {output.per_item:q}"
         " > {log:q} 2>&1"

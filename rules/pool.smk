@@ -33,11 +33,11 @@ checkpoint plan:
         recipes=lambda w: WF.recipes_file(w.synth),
         planner_version=code_versions.planner(),
     shell:
-        "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
+        "dart --rule plan --wildcards synth={wildcards.synth:q},round={wildcards.round:q}"
         " plan --queries {input.queries:q} {params.tally} --recipes {params.recipes:q}"
-        " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
-        " --per-round-max {params.per_round_max} --shards {params.shards}"
-        " --max-rounds {params.max_rounds} -o {output.plan:q} --summary {output.summary:q}"
+        " --round {wildcards.round:q} --seed {params.seed:q} --cap {params.cap:q}"
+        " --per-round-max {params.per_round_max:q} --shards {params.shards:q}"
+        " --max-rounds {params.max_rounds:q} -o {output.plan:q} --summary {output.summary:q}"
         " > {log:q} 2>&1"
 
 
@@ -78,11 +78,11 @@ rule generate:
             config["synth"][w.synth]["engine"]
         ),
     shell:
-        "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
-        " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
-        " --engine {params.engine} --model {input.model:q} --template {params.template:q}"
+        "dart --rule generate --wildcards synth={wildcards.synth:q},round={wildcards.round:q},shard={wildcards.shard:q}"
+        " generate --plan {input.plan:q} --shard {wildcards.shard:q} --queries {input.queries:q}"
+        " --engine {params.engine:q} --model {input.model:q} --template {params.template:q}"
         " --sampling-json {params.sampling:q} --engine-options-json {params.options:q}"
-        " --chunk-size {params.chunk_size} --threads {threads} --gpus {resources.gpu}"
+        " --chunk-size {params.chunk_size:q} --threads {threads:q} --gpus {resources.gpu:q}"
         " -o {output:q} > {log:q} 2>&1"
 
 
@@ -108,10 +108,10 @@ rule verify:
         memory_mb=config["grader"]["memory_mb"],
         grader_version=code_versions.grader(),
     shell:
-        "dart --rule verify --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
+        "dart --rule verify --wildcards synth={wildcards.synth:q},round={wildcards.round:q},shard={wildcards.shard:q}"
         " verify {input.generated:q} --queries {input.queries:q} -o {output:q}"
-        " --workers {threads} --timeout {params.timeout}"
-        " --memory-mb {params.memory_mb} > {log:q} 2>&1"
+        " --workers {threads:q} --timeout {params.timeout:q}"
+        " --memory-mb {params.memory_mb:q} > {log:q} 2>&1"
 
 
 rule tally:
@@ -127,7 +127,7 @@ rule tally:
     params:
         previous=lambda w: WF.previous_tally_option(w.synth, w.round, "--previous"),
     shell:
-        "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
+        "dart --rule tally --wildcards synth={wildcards.synth:q},round={wildcards.round:q}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
         " -o {output:q} > {log:q} 2>&1"
 
@@ -152,6 +152,6 @@ rule pool:
         tally=input_param("tally"),
         contamination=lambda w, input: quoted(getattr(input, "contamination", [])),
     shell:
-        "dart --rule pool --wildcards synth={wildcards.synth}"
+        "dart --rule pool --wildcards synth={wildcards.synth:q}"
         " pool --plans {params.plans} --tally {params.tally}"
         " --contamination {params.contamination} -o {output:q} > {log:q} 2>&1"

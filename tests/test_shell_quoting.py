@@ -24,7 +24,7 @@ HOSTILE = {
     "space": "the problem PWNED",
     "subshell": "answer$(touch PWNED)",
     "backticks": "main`touch PWNED`",
-    "quotes": "it's \"PWNED\"",
+    "quotes": 'it\'s "PWNED"',
     "semicolon": "mit; touch PWNED",
 }
 
@@ -32,6 +32,27 @@ HOSTILE = {
 def _rules() -> set[str]:
     text = "".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
     return set(re.findall(r"^(?:rule|checkpoint) (\w+):", text, re.M))
+
+
+#: A params function whose value is already shell-quoted words (dart.workflow.quoted):
+#: its placeholder goes on the line without ``:q``.
+PRE_QUOTED = re.compile(r"quoted\(|input_param\(|previous_tally_option\(|column_args\(")
+
+
+def test_every_placeholder_of_every_shell_line_is_quoted():
+    """Each ``{...}`` of a rule's shell line has ``:q``, or is a params value that
+    ``dart.workflow.quoted`` built (a list of words)."""
+    unquoted = []
+    for path in sorted((ROOT / "rules").glob("*.smk")):
+        for rule in re.split(r"\n(?=(?:rule|checkpoint) )", path.read_text()):
+            head, _, shell = rule.partition("    shell:\n")
+            params = head.partition("    params:\n")[2]
+            for name in re.findall(r"\{([A-Za-z_][\w.]*)\}", shell):
+                key = name.removeprefix("params.")
+                made = re.search(rf"^        {key}=(.*)$", params, re.M)
+                if not (name.startswith("params.") and made and PRE_QUOTED.search(made[1])):
+                    unquoted.append(f"{path.name}: {name}")
+    assert not unquoted, unquoted
 
 
 def _shell_lines(out: str) -> dict[str, list[str]]:
@@ -46,41 +67,68 @@ def _shell_lines(out: str) -> dict[str, list[str]]:
 
 def _broken_words(line: str) -> list[str]:
     """The words of ``line`` (as the shell splits it) that hold a fragment of a hostile
-    value instead of the whole value (alone, or after ``--flag=`` or ``key=``)."""
+    value instead of the whole value (alone, in a path, after ``--flag=`` or ``key=``)."""
     words = shlex.split(line)
-    whole = tuple(HOSTILE.values())
-    return [w for w in words if "PWNED" in w and not w.endswith(whole)]
+    return [w for w in words if "PWNED" in w and not any(h in w for h in HOSTILE.values())]
 
 
-def _hostile_config(cfg: dict) -> None:
+def _hostile_config(cfg: dict, root: Path) -> None:
+    """Hostile values in every free text the rules pass on: paths (the data and results
+    folders, a table source), column names, hub ids, splits, revisions, card texts."""
     h = HOSTILE
+    cfg["data_dir"], cfg["results_dir"] = f"data {h['quotes']}", f"res {h['subshell']}"
+    raw = root / f"raw {h['backticks']}.jsonl"
+    raw.write_text(json.dumps({h["space"]: "What is 1+1?", h["subshell"]: "2"}) + "\n")
     digits = cfg["queries"]["digits"]
-    digits["columns"] = {"query": h["space"], "gold": h["subshell"]}
-    digits.update(split=h["quotes"], subset=h["semicolon"], revision=h["backticks"])
+    digits.update(source=str(raw), columns={"query": h["space"], "gold": h["subshell"]},
+                  split=h["quotes"], subset=h["semicolon"], revision=h["backticks"])  # fmt: skip
+    cfg["queries"]["hub"] = {"format": "gsm8k", "source": f"openai/gsm8k {h['subshell']}",
+                             "split": h["space"], "revision": h["backticks"]}  # fmt: skip
     cfg["models"]["tiny"]["revision"] = h["backticks"]
     for spec in cfg["datasets"].values():
         spec.update(description=h["quotes"], license=h["semicolon"])
     cfg["benchmarks"] = {"hb": {"type": "gsm8k", "source": f"openai/gsm8k {h['subshell']}",
                                 "split": h["space"], "revision": h["backticks"]}}  # fmt: skip
     cfg["train"] = {"models": {"tiny": {"max_length": 128, "global_batch": 1, "epochs": 1}}}
-    cfg["eval"] = {"engine": "transformers", "max_new_tokens": 8}
+    cfg["eval"] = {"engine": "transformers", "max_new_tokens": 8,
+                   "engine_options": {"revision": h["semicolon"]}}  # fmt: skip
+
+
+def _check_lines(out: str) -> dict[str, list[str]]:
+    lines = _shell_lines(out)
+    for rule, rendered in sorted(lines.items()):
+        for line in rendered:
+            assert not _broken_words(line), (rule, _broken_words(line), line)
+    return lines
 
 
 @pytest.mark.slow
 def test_every_rule_quotes_hostile_values_on_its_shell_line(small_run, repo_root, dart_env):
-    work = small_run
-    edit_config(work, _hostile_config)
-    proc = snakemake(repo_root, work, dart_env, "-n", "-p", "--forceall")
+    """Two dry runs: a fresh folder with hostile values everywhere renders every job the
+    DAG knows before the pool's first plan; the built small run renders the pool's jobs
+    behind the plan checkpoint (the sampling ones with a hostile engine option)."""
+    fresh = small_run.parent / "fresh"
+    fresh.mkdir()
+    cfg = yaml.safe_load((small_run / "config.yaml").read_text())
+    _hostile_config(cfg, fresh)
+    (fresh / "config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(repo_root, fresh, dart_env, "-n", "-p")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    lines = _shell_lines(proc.stdout)
-    assert set(lines) == _rules(), f"rules not rendered: {_rules() - set(lines)}"
-    seen = 0
-    for rule, rendered in sorted(lines.items()):
-        for line in rendered:
-            assert not _broken_words(line), (rule, _broken_words(line), line)
-            seen += line.count("PWNED")
-    assert seen >= 10  # the hostile values did reach the lines checked
-    assert not list(work.rglob("PWNED"))
+    lines = _check_lines(proc.stdout)
+    assert sum(line.count("PWNED") for ls in lines.values() for line in ls) >= 20
+
+    proc = snakemake(repo_root, small_run, dart_env, "-n", "-p", "--forcerun", "pool")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    pool_lines = _check_lines(proc.stdout)  # the pool's job: its files, quoted()
+    edit_config(small_run, lambda c: c["synth"]["tiny"]["engine_options"].update(
+        revision=HOSTILE["semicolon"]))  # fmt: skip
+    proc = snakemake(repo_root, small_run, dart_env, "-n", "-p")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    pool_lines.update(_check_lines(proc.stdout))
+    assert any("PWNED" in line for line in pool_lines["generate"])
+    rendered = set(lines) | set(pool_lines)
+    assert rendered == _rules(), f"rules not rendered: {_rules() - rendered}"
+    assert not list(fresh.rglob("*PWNED")) and not list(small_run.rglob("*PWNED"))
 
 
 def test_one_real_job_with_hostile_values(tmp_path, repo_root, dart_env):
@@ -98,8 +146,12 @@ def test_one_real_job_with_hostile_values(tmp_path, repo_root, dart_env):
             "hostile": {
                 "format": "table",
                 "source": str(raw),
-                "columns": {"query": h["space"], "gold": h["subshell"],
-                            "subject": h["semicolon"], "id": h["backticks"]},  # fmt: skip
+                "columns": {
+                    "query": h["space"],
+                    "gold": h["subshell"],
+                    "subject": h["semicolon"],
+                    "id": h["backticks"],
+                },  # fmt: skip
             }
         }
     }
