@@ -106,8 +106,9 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
     return value  # "none", "null", "~": text (only a real YAML null is null)
 
 
-#: How YAML spells a null (``yaml.safe_load`` of each is None).
-YAML_NULLS = ("", "~", "null", "Null", "NULL")
+#: How YAML spells a null (``yaml.safe_load`` of each is None); an empty value is
+#: taken as the empty text (``--config 'x={description: ""}'``).
+YAML_NULLS = ("~", "null", "Null", "NULL")
 
 
 def command_line_nulls(config: dict[str, Any], command_line: Mapping[str, Any]) -> None:
