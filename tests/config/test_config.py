@@ -108,6 +108,35 @@ def test_cross_references_name_the_key(change, named):
         validate(cfg, source="cfg.yaml")
 
 
+@pytest.mark.parametrize(
+    ("models", "datasets", "named"),
+    [
+        (["a", "a--x"], ["y"], "key models.a--x: a model name may not hold '--'"),
+        (["a"], ["x--y", "y"], "key datasets.x--y: a dataset name may not hold '--'"),
+        (["a-"], ["x"], "key models.a-: a model name may not hold '--' or end in '-'"),
+    ],
+)
+def test_fine_tune_names_cannot_collide(models, datasets, named):
+    """Issue 22 item 3: models {a, a--x} on datasets {x--y, y} planned three fine-tunes
+    for four pairs (a on x--y and a--x on y are both a--x--y)."""
+    cfg = _pipeline()
+    cfg["models"] = {m: {"source": "embedded:smollm2"} for m in models}
+    cfg["synth"]["s"]["model"] = models[0]
+    cfg["datasets"] = {d: {"synth": "s", "recipe": "uniform", "k": 2} for d in datasets}
+    cfg["train"] = {"models": {m: {} for m in models}}
+    with pytest.raises(DartError) as err:
+        validate(cfg, source="cfg.yaml")
+    assert str(err.value).startswith(f"cfg.yaml: {named}")
+
+
+def test_dart_config_refuses_a_double_dash_name(run_dart, tmp_path):
+    cfg = _pipeline()
+    cfg["datasets"]["x--y"] = cfg["datasets"]["u"]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_dart("config", "c.yaml")
+    assert proc.returncode == 2 and "key datasets.x--y: a dataset name" in proc.stderr
+
+
 def test_finetuned_names_and_eval_matrix():
     from dart.config import eval_benchmarks, eval_models, eval_template, finetuned_models
 
