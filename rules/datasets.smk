@@ -37,10 +37,14 @@ rule dataset:
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "item": "{figure}"},
         ),
+        records=[
+            record_of(f"{RESULTS}/datasets/{{dataset}}.parquet"),
+            *records_of(f"{RESULTS}/datasets/{{dataset}}/", "README.md", "stats.json"),
+        ],
     log:
-        "logs/datasets/{dataset}.log",
+        f"{RESULTS}/logs/datasets/{{dataset}}.log",
     benchmark:
-        "benchmarks/datasets/{dataset}.tsv"
+        f"{RESULTS}/benchmarks/datasets/{{dataset}}.tsv"
     conda:
         "../envs/cpu.yaml"
     resources:

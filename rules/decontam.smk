@@ -13,8 +13,9 @@ rule decontam:
     output:
         table=f"{DATA}/decontam/{{source}}.parquet",
         stats=f"{DATA}/decontam/{{source}}.stats.json",
+        records=records_of(f"{DATA}/decontam/{{source}}", ".parquet", ".stats.json"),
     log:
-        "logs/decontam/{source}.log",
+        f"{RESULTS}/logs/decontam/{{source}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:

@@ -15,8 +15,9 @@ rule benchmark:
     output:
         table=f"{DATA}/benchmarks/{{benchmark}}.parquet",
         stats=f"{DATA}/benchmarks/{{benchmark}}.stats.json",
+        record=record_of(f"{DATA}/benchmarks/{{benchmark}}.parquet"),
     log:
-        "logs/benchmarks/{benchmark}.log",
+        f"{RESULTS}/logs/benchmarks/{{benchmark}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -45,11 +46,12 @@ rule eval_generate:
         benchmark=lambda w: WF.benchmark_file(w.benchmark),
         model=lambda w: WF.model_folder(w.emodel),
     output:
-        f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
+        generations=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
+        record=record_of(f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet"),
     log:
-        "logs/eval/{emodel}/{benchmark}.generate.log",
+        f"{RESULTS}/logs/eval/{{emodel}}/{{benchmark}}.generate.log",
     benchmark:
-        "benchmarks/eval/{emodel}/{benchmark}.generate.tsv"
+        f"{RESULTS}/benchmarks/eval/{{emodel}}/{{benchmark}}.generate.tsv"
     conda:
         engine_env(config["eval"]["engine"])
     threads: 2
@@ -72,7 +74,7 @@ rule eval_generate:
         " evaluate generate --benchmark {input.benchmark:q} --model {input.model:q}"
         " --engine {params.engine:q} --template {params.template:q}"
         " --max-new-tokens {params.max_new_tokens:q} --engine-options-json {params.options:q}"
-        " --threads {threads:q} --gpus {resources.gpu:q} -o {output:q} > {log:q} 2>&1"
+        " --threads {threads:q} --gpus {resources.gpu:q} -o {output.generations:q} > {log:q} 2>&1"
 
 
 rule eval_score:
@@ -89,10 +91,13 @@ rule eval_score:
             labels={"model": "{emodel}", "benchmark": "{benchmark}"},
         ),
         per_item=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.items.jsonl",
+        records=records_of(
+            f"{RESULTS}/eval/{{emodel}}/{{benchmark}}", ".json", ".items.jsonl"
+        ),
     log:
-        "logs/eval/{emodel}/{benchmark}.score.log",
+        f"{RESULTS}/logs/eval/{{emodel}}/{{benchmark}}.score.log",
     benchmark:
-        "benchmarks/eval/{emodel}/{benchmark}.score.tsv"
+        f"{RESULTS}/benchmarks/eval/{{emodel}}/{{benchmark}}.score.tsv"
     conda:
         "../envs/cpu.yaml"
     threads: 2

@@ -9,7 +9,7 @@ rule model:
         folder=directory(f"{DATA}/models/{{model}}"),
         record=f"{DATA}/models/{{model}}.prov.json",
     log:
-        "logs/models/{model}.log",
+        f"{RESULTS}/logs/models/{{model}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:

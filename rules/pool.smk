@@ -17,8 +17,9 @@ checkpoint plan:
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
         summary=f"{POOL}/{{synth}}/round{{round}}/plan.json",
+        records=records_of(f"{POOL}/{{synth}}/round{{round}}/plan", ".parquet", ".json"),
     log:
-        "logs/pool/{synth}/round{round}/plan.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/plan.log",
     conda:
         "../envs/cpu.yaml"
     params:
@@ -50,11 +51,12 @@ rule generate:
         queries=lambda w: WF.synth_queries(w.synth),
         model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
     output:
-        f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+        shard=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+        record=record_of(f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet"),
     log:
-        "logs/pool/{synth}/round{round}/generate{shard}.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/generate{{shard}}.log",
     benchmark:
-        "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
+        f"{RESULTS}/benchmarks/pool/{{synth}}/round{{round}}/generate{{shard}}.tsv"
     conda:
         lambda w: engine_env(config["synth"][w.synth]["engine"])
     threads: 2
@@ -83,7 +85,7 @@ rule generate:
         " --engine {params.engine:q} --model {input.model:q} --template {params.template:q}"
         " --sampling-json {params.sampling:q} --engine-options-json {params.options:q}"
         " --chunk-size {params.chunk_size:q} --threads {threads:q} --gpus {resources.gpu:q}"
-        " -o {output:q} > {log:q} 2>&1"
+        " -o {output.shard:q} > {log:q} 2>&1"
 
 
 rule verify:
@@ -92,11 +94,14 @@ rule verify:
         generated=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
         queries=lambda w: WF.synth_queries(w.synth),
     output:
-        f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
+        shard=f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
+        record=record_of(
+            f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet"
+        ),
     log:
-        "logs/pool/{synth}/round{round}/verify{shard}.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/verify{{shard}}.log",
     benchmark:
-        "benchmarks/pool/{synth}/round{round}/verify{shard}.tsv"
+        f"{RESULTS}/benchmarks/pool/{{synth}}/round{{round}}/verify{{shard}}.tsv"
     conda:
         "../envs/cpu.yaml"
     threads: 2
@@ -109,7 +114,7 @@ rule verify:
         grader_version=code_versions.grader(),
     shell:
         "dart --rule verify --wildcards synth={wildcards.synth:q},round={wildcards.round:q},shard={wildcards.shard:q}"
-        " verify {input.generated:q} --queries {input.queries:q} -o {output:q}"
+        " verify {input.generated:q} --queries {input.queries:q} -o {output.shard:q}"
         " --workers {threads:q} --timeout {params.timeout:q}"
         " --memory-mb {params.memory_mb:q} > {log:q} 2>&1"
 
@@ -119,9 +124,10 @@ rule tally:
     input:
         unpack(lambda w: WF.tally_inputs(w.synth, w.round)),
     output:
-        f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
+        tally=f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
+        record=record_of(f"{POOL}/{{synth}}/round{{round}}/tally.parquet"),
     log:
-        "logs/pool/{synth}/round{round}/tally.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/tally.log",
     conda:
         "../envs/cpu.yaml"
     params:
@@ -129,7 +135,7 @@ rule tally:
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth:q},round={wildcards.round:q}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
-        " -o {output:q} > {log:q} 2>&1"
+        " -o {output.tally:q} > {log:q} 2>&1"
 
 
 rule pool:
@@ -137,14 +143,15 @@ rule pool:
     input:
         unpack(lambda w: WF.pool_inputs(w.synth)),
     output:
-        report(
+        pool=report(
             f"{POOL}/{{synth}}/pool.json",
             caption="../report/pool.rst",
             category="Pool",
             labels=lambda w: pool_report_labels(config, w.synth),
         ),
+        record=record_of(f"{POOL}/{{synth}}/pool.json"),
     log:
-        "logs/pool/{synth}/pool.log",
+        f"{RESULTS}/logs/pool/{{synth}}/pool.log",
     conda:
         "../envs/cpu.yaml"
     params:
@@ -154,4 +161,4 @@ rule pool:
     shell:
         "dart --rule pool --wildcards synth={wildcards.synth:q}"
         " pool --plans {params.plans} --tally {params.tally}"
-        " --contamination {params.contamination} -o {output:q} > {log:q} 2>&1"
+        " --contamination {params.contamination} -o {output.pool:q} > {log:q} 2>&1"

@@ -13,7 +13,7 @@ rule queries:
         record=f"{DATA}/queries/{{source}}.parquet.prov.json",
         stats=f"{DATA}/queries/{{source}}.stats.json",
     log:
-        "logs/queries/{source}.log",
+        f"{RESULTS}/logs/queries/{{source}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:

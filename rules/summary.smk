@@ -27,8 +27,9 @@ rule summary:
             category="Summary",
             labels={"item": "summary chart"},
         ),
+        records=records_of(f"{RESULTS}/summary", ".md", ".csv", ".png"),
     log:
-        "logs/summary.log",
+        f"{RESULTS}/logs/summary.log",
     conda:
         "../envs/cpu.yaml"
     params:

@@ -22,9 +22,9 @@ rule train:
         ),
         record=f"{RESULTS}/models/{{tuned}}.prov.json",
     log:
-        "logs/train/{tuned}.log",
+        f"{RESULTS}/logs/train/{{tuned}}.log",
     benchmark:
-        "benchmarks/train/{tuned}.tsv"
+        f"{RESULTS}/benchmarks/train/{{tuned}}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 2

@@ -4,7 +4,8 @@
 same for the environment (issue 22 item 2). Snakemake deletes a job's old outputs when it
 starts the job, so a job that then fails on a missing package or an unreachable Slurm
 controller has lost a finished output. The workflow's ``onstart`` hook (after the DAG is
-built, before the first job) hands the jobs about to run to :func:`check`, which refuses,
+built, before the first job) hands the jobs about to run to :func:`check`
+(:func:`check_workflow`), which refuses,
 naming every problem and the jobs behind it, when
 
 - a fine-tune uses DeepSpeed (``ranks >= 2``, or ``gpus >= 1`` with ``deepspeed: zero3``)
@@ -134,3 +135,15 @@ def check(
             f"pre-flight: {len(problems)} problem(s) before any job ran (no output was "
             f"deleted):\n{lines}"
         )
+
+
+def check_workflow(cfg: Mapping[str, Any], workflow: Any) -> None:
+    """:func:`check` for the jobs a running Snakemake workflow is about to start (the
+    Snakefile's ``onstart``, where the DAG is built and no job has started)."""
+    from snakemake.settings.types import DeploymentMethod
+
+    jobs = [(job.rule.name, dict(job.wildcards.items())) for job in workflow.dag.needrun_jobs()]
+    plugin = workflow.executor_plugin
+    executor = plugin.name if plugin is not None else "local"
+    conda = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    check(cfg, jobs, executor=executor, conda=conda)
