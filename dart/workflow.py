@@ -37,6 +37,7 @@ from dart.config import (
     eval_models,
     finetuned_models,
     pool_recipes,
+    prompt_variants,
 )
 from dart.inputs import file_key, read_json_cached
 
@@ -95,6 +96,7 @@ class Workflow:
         self.results = config["results_dir"]
         self.pool = f"{self.results}/pool"
         self.finetuned = finetuned_models(config)
+        self.variants = prompt_variants(config)
         self.eval_models = eval_models(config)
         self.eval_benchmarks = eval_benchmarks(config)
         self._read_plan = read_plan
@@ -110,7 +112,10 @@ class Workflow:
         return f"{self.data}/benchmarks/{name}.parquet"
 
     def model_folder(self, name: str) -> str:
-        """A base model's materialised folder, or a fine-tuned model's output folder."""
+        """A base model's materialised folder (also for ``{base}@{template}``), or a
+        fine-tuned model's output folder."""
+        if name in self.variants:
+            name = self.variants[name]["base"]
         return (
             f"{self.results}/models/{name}"
             if name in self.finetuned
@@ -197,10 +202,13 @@ class Workflow:
         return {**spec, "hparams": self.cfg["train"]["models"][spec["base"]]}
 
     def summary_models(self) -> dict[str, dict[str, Any]]:
-        """What the summary needs of each evaluated model: base, its source, dataset, recipe, seed."""
+        """What the summary needs of each evaluated model: base, its source, dataset, recipe,
+        seed, and for a base model at its fine-tunes' template, that template."""
         out = {}
         for name in self.eval_models:
             spec = self.finetuned.get(name, {"base": name, "dataset": None, "seed": None})
+            if name in self.variants:
+                spec = {**self.variants[name], "dataset": None, "seed": None}
             dataset = spec["dataset"]
             out[name] = {
                 **spec,

@@ -5,6 +5,7 @@ alone: the merged config and each pool's recipes.json are written when a run sta
 
 from dart.config import eval_template, pool_recipes, recipe_config, write_merged
 from dart.config.preflight import check_workflow as check_environment
+from dart.config.paper import paper_differences
 from dart.datasets.report import dataset_report_labels
 from dart.inputs import read_json_cached
 from dart.lineage import versions as code_versions
@@ -39,7 +40,7 @@ wildcard_constraints:
     round=r"\d+",
     shard=r"\d+",
     tuned=one_of(FINETUNED),
-    emodel=one_of([*config["models"], *FINETUNED]),
+    emodel=one_of([*config["models"], *FINETUNED, *WF.variants]),
     benchmark=one_of(config["benchmarks"]),
 
 

@@ -109,11 +109,13 @@ rule eval_score:
         timeout=config["grader"]["timeout"],
         memory_mb=config["grader"]["memory_mb"],
         grader_version=code_versions.grader(),
-        evaluate_version=code_versions.evaluate(),
+        scoring_version=code_versions.scoring(),
+        second_opinion=config["eval"]["second_opinion"],
     shell:
         "dart --rule eval_score --wildcards model={wildcards.emodel:q},benchmark={wildcards.benchmark:q}"
         " evaluate score --generations {input.generations:q} --benchmark {input.benchmark:q}"
         " --benchmark-name {wildcards.benchmark:q} --model-name {wildcards.emodel:q}"
         " --options-json {params.options:q} --workers {threads:q} --timeout {params.timeout:q}"
-        " --memory-mb {params.memory_mb:q} -o {output.result:q} --items {output.per_item:q}"
+        " --memory-mb {params.memory_mb:q} --second-opinion {params.second_opinion:q}"
+        " -o {output.result:q} --items {output.per_item:q}"
         " > {log:q} 2>&1"

@@ -23,6 +23,7 @@ import polars as pl
 
 from dart.decontam.overlap import counts_by_benchmark
 from dart.errors import DartError
+from dart.inputs import scan_tables
 from dart.recipes import Recipe
 
 LIGHT = ("query_id", "trial", "correct", "round", "completion_tokens", "gen_seconds")
@@ -49,7 +50,7 @@ def scan_pool(pool: pl.LazyFrame | Sequence[str | os.PathLike]) -> pl.LazyFrame:
     paths = [str(p) for p in pool]
     if not paths:
         raise DartError("no verified pool files given")
-    return pl.scan_parquet(paths, missing_columns="insert", extra_columns="ignore")
+    return scan_tables(paths, "verified shard", missing_columns="insert", extra_columns="ignore")
 
 
 def _light_rows(pool: pl.LazyFrame) -> pl.DataFrame:

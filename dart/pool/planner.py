@@ -29,6 +29,7 @@ import polars as pl
 
 from dart.config import pool_recipes
 from dart.errors import DartError
+from dart.inputs import read_table, read_tables
 from dart.pool.ids import sample_id, trial_seed
 from dart.pool.tally import SCHEMA as TALLY_SCHEMA
 from dart.recipes import Recipe, recipes_from_config
@@ -315,7 +316,7 @@ def needs_more(cfg: Mapping[str, Any], synth: str, tally_path: str | None) -> bo
     """Do the configured recipes of pool ``synth`` need more trials than the tally at
     ``tally_path`` holds (None: no round finished yet)? Reads the pool's query tables."""
     paths = [f"{cfg['data_dir']}/queries/{s}.parquet" for s in cfg["synth"][synth]["queries"]]
-    queries = pl.concat([pl.read_parquet(p) for p in paths], how="diagonal_relaxed")
-    tally = pl.read_parquet(tally_path) if tally_path else None
+    queries = read_tables(paths, (), "queries")
+    tally = read_table(tally_path, (), "tally") if tally_path else None
     recipes = recipes_from_config(pool_recipes(cfg, synth))
     return still_needed(queries, tally, recipes, cfg["synth"][synth]["cap"])
