@@ -18,7 +18,9 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-config.update(validate(config, source="config"))
+config.update(
+    validate(config, source="config", command_line=workflow.config_settings.config)
+)
 
 
 include: "rules/common.smk"

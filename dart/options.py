@@ -2,31 +2,42 @@
 
 A bad value stops the verb at parse time with argparse's usage line and a message that
 names the option: ``dart grade --workers -1`` says ``argument --workers: must be at
-least 1, got -1`` instead of hanging. (``flag`` is kept for callers that parse by hand.)
+least 1, got -1`` instead of hanging.
 
-One option name has one meaning and one range in every verb (issue 14 item 10):
+One option name has one meaning and one range, in every verb and in every engine's
+``engine_options`` (issue 14 item 10, issue 22 item 6): ``RANGES`` is that table, used by
+the verbs' flags (``type=RANGES["threads"]``) and by ``check_options`` for the config's
+``engine_options`` and the verbs' ``--engine-options-json`` (so ``{"threads": 0}`` is
+refused as ``--threads 0`` is).
 
 | option | meaning | range |
 |---|---|---|
-| ``--n`` | items or questions to generate (embedded types) | >= 1 |
-| ``--limit`` | read at most this many rows ("" = no limit) | >= 1 |
-| ``--workers`` | grader processes | >= 1 |
-| ``--threads`` | CPU threads | >= 1 |
-| ``--batch-size``, ``--chunk-size`` | batch slots, rows per resumable chunk | >= 1 |
-| ``--gpus`` | GPUs | >= 0 |
-| ``--seed`` | a seed | >= 0 |
-| ``--timeout`` | seconds per item | > 0, finite |
-| ``--memory-mb`` | address-space limit per grader process | >= 64 |
-| ``--ngram``, ``--min-overlap``, ``--cap``, ``--max-new-tokens`` | counts | >= 1 |
+| ``n`` | items or questions to generate (embedded types) | >= 1 |
+| ``limit`` | read at most this many rows ("" = no limit) | >= 1 |
+| ``workers`` | grader processes | >= 1 |
+| ``threads`` | CPU threads | >= 1 |
+| ``batch_size``, ``chunk_size`` | batch slots, rows per resumable chunk | >= 1 |
+| ``gpus`` | GPUs | >= 0 |
+| ``seed`` | a seed | >= 0 |
+| ``timeout`` | seconds per item or request | > 0, finite |
+| ``memory_mb`` | address-space limit per grader process | >= 64 (``dart.grade.options``) |
+| ``ngram``, ``min_overlap``, ``cap``, ``max_new_tokens`` | counts | >= 1 |
+| ``tensor_parallel_size``, ``pipeline_parallel_size`` | GPUs per parallel dimension | >= 1 |
+| ``concurrency`` | requests in flight (openai) | >= 1 |
+| ``max_retries`` | retries per request (openai) | >= 0 |
+| ``backoff`` | first retry delay, seconds (openai) | >= 0, finite |
+| ``max_num_seqs``, ``max_model_len``, ``max_num_batched_tokens``, ``block_size``, ``kv_cache_memory_bytes`` | vLLM sizes | >= 1 |
+| ``gpu_memory_utilization`` | share of a GPU's memory (vLLM) | in (0, 1] |
+| ``cpu_offload_gb`` | GiB offloaded to CPU (vLLM) | >= 0, finite |
 
-    parser.add_argument("--workers", type=at_least(1, "--workers"))
-    parser.add_argument("--timeout", type=above(0, "--timeout"))
-    parser.add_argument("--limit", type=optional(at_least(1, "--limit")))
+    parser.add_argument("--workers", type=RANGES["workers"])
+    parser.add_argument("--round", type=at_least(0))   # a verb's own option
 
 The second half says which ``engine_options`` each engine accepts (``check_options``),
 checked before anything is loaded: by config validation (so ``dart config`` and the
-Snakefile refuse an unknown option before any job starts) and by the verbs'
-``--engine-options-json`` (``dart.engines.engine_options``, before a model is loaded).
+Snakefile refuse an unknown option or a value out of range before any job starts) and by
+the verbs' ``--engine-options-json`` (``dart.engines.engine_options``, before a model is
+loaded).
 
 - ``transformers``: the keyword arguments of ``TransformersEngine``.
 - ``vllm``: ours (``tensor_parallel_size``, ``dtype``, ``seed``, ...) plus every name in
@@ -54,7 +65,7 @@ from dart.errors import DartError
 T = TypeVar("T")
 
 
-def at_least(low: int, flag: str) -> Callable[[str], int]:
+def at_least(low: int) -> Callable[[str], int]:
     """An integer >= ``low``."""
 
     def parse(text: str) -> int:
@@ -69,29 +80,54 @@ def at_least(low: int, flag: str) -> Callable[[str], int]:
     return parse
 
 
-def above(low: float, flag: str) -> Callable[[str], float]:
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def above(low: float) -> Callable[[str], float]:
     """A finite number > ``low``."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > low or not math.isfinite(value):
+        value = _number(text)
+        if not value > low or not math.isfinite(value):  # NaN fails every comparison
             raise argparse.ArgumentTypeError(f"must be above {low:g}, got {text}")
         return value
 
     return parse
 
 
-def finite(flag: str) -> Callable[[str], float]:
+def not_below(low: float) -> Callable[[str], float]:
+    """A finite number >= ``low``."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if not value >= low or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be at least {low:g}, got {text}")
+        return value
+
+    return parse
+
+
+def fraction() -> Callable[[str], float]:
+    """A number in (0, 1]."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if not 0 < value <= 1:  # NaN too
+            raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+        return value
+
+    return parse
+
+
+def finite() -> Callable[[str], float]:
     """Any finite number (NaN and infinities refused)."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        value = _number(text)
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         return value
@@ -106,6 +142,51 @@ def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
         return parse(text) if text.strip() else None
 
     return parse_optional
+
+
+#: option name -> its type: the one range of that name for every verb flag
+#: (``--batch-size`` is ``batch_size``) and every engine option (the table above).
+RANGES: dict[str, Callable[[str], Any]] = {
+    "n": at_least(1),
+    "limit": optional(at_least(1)),
+    "workers": at_least(1),
+    "threads": at_least(1),
+    "batch_size": at_least(1),
+    "chunk_size": at_least(1),
+    "gpus": at_least(0),
+    "seed": at_least(0),
+    "timeout": above(0),
+    "ngram": at_least(1),
+    "min_overlap": at_least(1),
+    "cap": at_least(1),
+    "max_new_tokens": at_least(1),
+    "tensor_parallel_size": at_least(1),
+    "pipeline_parallel_size": at_least(1),
+    "concurrency": at_least(1),
+    "max_retries": at_least(0),
+    "backoff": not_below(0),
+    "max_num_seqs": at_least(1),
+    "max_model_len": at_least(1),
+    "max_num_batched_tokens": at_least(1),
+    "block_size": at_least(1),
+    "kv_cache_memory_bytes": at_least(1),
+    "gpu_memory_utilization": fraction(),
+    "cpu_offload_gb": not_below(0),
+}
+
+
+def check_value(name: str, value: Any, where: str) -> None:
+    """Raise DartError naming ``where`` and ``name`` when an engine option's ``value`` is
+    outside ``RANGES[name]`` (a null means the engine's default and is not checked)."""
+    parse = RANGES.get(name)
+    if parse is None or value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DartError(f"{where}: {name} must be a number, got {value!r}")
+    try:
+        parse(str(value))
+    except argparse.ArgumentTypeError as exc:
+        raise DartError(f"{where}: {name} {exc}") from None
 
 
 # --------------------------------------------------------------------------- engines
@@ -168,7 +249,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {"openai": ("base_url",)}
 
 def check_options(engine: str, options: Mapping[str, Any], where: str = "engine_options") -> None:
     """Raise DartError naming ``where`` and the key when ``options`` has a key ``engine``
-    does not accept or lacks one it requires."""
+    does not accept, lacks one it requires, or has a value out of its range (``RANGES``)."""
     if engine not in ENGINE_OPTIONS:
         raise DartError(f"unknown engine {engine!r}; known: {sorted(ENGINE_OPTIONS)}")
     if not isinstance(options, Mapping):
@@ -186,6 +267,8 @@ def check_options(engine: str, options: Mapping[str, Any], where: str = "engine_
     missing = [k for k in REQUIRED.get(engine, ()) if options.get(k) in (None, "")]
     if missing:
         raise DartError(f"{where}: engine {engine} needs option(s) {', '.join(missing)}")
+    for name, value in options.items():
+        check_value(name, value, where)
 
 
 def engine_gpus(engine: str, options: Mapping[str, Any]) -> int:

@@ -53,9 +53,12 @@ def one_of(names: Iterable[str]) -> str:
     return "|".join(re.escape(n) for n in names) or "NONE"
 
 
-def quoted(paths: Iterable[str]) -> str:
-    """Paths as one shell-quoted string."""
-    return " ".join(shlex.quote(str(p)) for p in paths)
+def quoted(words: Iterable[str]) -> str:
+    """Words (paths, ``KEY=COLUMN`` items) as one shell-quoted string: each stays one
+    word whatever it holds (spaces, ``$(...)``, backticks, quotes, ``;``). A rule puts
+    a list through this and every single value through Snakemake's ``:q``; a plain word
+    is left as it is, so the params Snakemake compares do not change for one."""
+    return " ".join(shlex.quote(str(w)) for w in words)
 
 
 def canonical_json(value: Any) -> str:
@@ -64,8 +67,10 @@ def canonical_json(value: Any) -> str:
 
 
 def column_args(spec: Mapping[str, Any]) -> str:
+    """A queries source's ``--columns`` words, shell-quoted (a column name may hold a
+    space or shell syntax)."""
     cols = {k: v for k, v in spec["columns"].items() if v}
-    return " ".join(f"{k}={v}" for k, v in cols.items())
+    return quoted(f"{k}={v}" for k, v in cols.items())
 
 
 def sources_before(cfg: Mapping[str, Any], source: str) -> list[str]:

@@ -4,6 +4,7 @@ alone: the merged config and each pool's recipes.json are written when a run sta
 """
 
 from dart.config import eval_template, pool_recipes, recipe_config, write_merged
+from dart.config.preflight import check_workflow as check_environment
 from dart.config.paper import paper_differences
 from dart.datasets.report import dataset_report_labels
 from dart.inputs import read_json_cached
@@ -43,6 +44,18 @@ wildcard_constraints:
     benchmark=one_of(config["benchmarks"]),
 
 
+def record_of(path):
+    """The provenance record `dart` writes beside `path`: declared as an output too, so
+    that Snakemake deletes it with its file (before a rerun, after a failure) and no
+    record outlives its file."""
+    return f"{path}.prov.json"
+
+
+def records_of(stem, *ends):
+    """The records of `stem + end` for each end (one job's several recorded outputs)."""
+    return [record_of(f"{stem}{end}") for end in ends]
+
+
 def all_targets(wildcards):
     return WF.all_targets()
 
@@ -72,13 +85,20 @@ for _synth in config["synth"]:
 
 
 onstart:
-    write_merged(config, RESULTS)
+    # what the jobs about to run need from the environment (DeepSpeed, vLLM, sbatch and
+    # the Slurm controller), refused before Snakemake deletes any output of theirs
+    check_environment(config, workflow)
     # each pool's recipes and budget for its planner, rewritten when they changed (never
     # at parse time: not by a dry run, a cluster job, `dart audit` or --report)
     for synth in config["synth"]:
         if pool_recipes(config, synth):
             sync_recipes(pool_recipes(config, synth), WF.recipes_file(synth))
             sync_budget(config["synth"][synth]["budget"], WF.budget_file(synth))
+
+
+onsuccess:
+    # the merged config of a run that finished (a failed run leaves the last good one)
+    write_merged(config, RESULTS)
 
 
 # Every job's provenance record keeps the Snakefile and config files of its run, so that

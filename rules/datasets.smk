@@ -37,16 +37,21 @@ rule dataset:
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "item": "{figure}"},
         ),
+        records=[
+            record_of(f"{RESULTS}/datasets/{{dataset}}.parquet"),
+            *records_of(f"{RESULTS}/datasets/{{dataset}}/", "README.md", "stats.json"),
+        ],
     log:
-        "logs/datasets/{dataset}.log",
+        f"{RESULTS}/logs/datasets/{{dataset}}.log",
     benchmark:
-        "benchmarks/datasets/{dataset}.tsv"
+        f"{RESULTS}/benchmarks/datasets/{{dataset}}.tsv"
     conda:
         "../envs/cpu.yaml"
     resources:
         mem_mb=8000,
         runtime=60,
     params:
+        # quoted() shell-quotes each file (a list, so not :q below)
         queries=lambda w: quoted(
             WF.synth_queries(config["datasets"][w.dataset]["synth"])
         ),
@@ -64,11 +69,11 @@ rule dataset:
         license=lambda w: config["datasets"][w.dataset]["license"],
         assembly_version=code_versions.assembly(),
     shell:
-        "dart --rule dataset --wildcards dataset={wildcards.dataset}"
+        "dart --rule dataset --wildcards dataset={wildcards.dataset:q}"
         " assemble --queries {params.queries} --verified {params.verified}"
-        " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
+        " --recipe-json {params.recipe:q} --name {wildcards.dataset:q} --cap {params.cap:q}"
         " --pool-summary {params.pool_summary}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
         " --plots {output.plots:q} --contamination {params.contamination}"
-        " {params.decontaminate} --description={params.description:q}"
+        " {params.decontaminate:q} --description={params.description:q}"
         " --license={params.license:q} > {log:q} 2>&1"

@@ -13,8 +13,9 @@ rule decontam:
     output:
         table=f"{DATA}/decontam/{{source}}.parquet",
         stats=f"{DATA}/decontam/{{source}}.stats.json",
+        records=records_of(f"{DATA}/decontam/{{source}}", ".parquet", ".stats.json"),
     log:
-        "logs/decontam/{source}.log",
+        f"{RESULTS}/logs/decontam/{{source}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -30,6 +31,6 @@ rule decontam:
         ),
         decontam_version=code_versions.decontam(),
     shell:
-        "dart --rule decontam --wildcards source={wildcards.source}"
+        "dart --rule decontam --wildcards source={wildcards.source:q}"
         " decontam --queries {input.queries:q} --benchmarks {input.benchmarks:q}"
-        " --ngram {params.ngram} --min-overlap {params.min_overlap} {params.numbers} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"
+        " --ngram {params.ngram:q} --min-overlap {params.min_overlap:q} {params.numbers:q} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"

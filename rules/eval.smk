@@ -15,8 +15,9 @@ rule benchmark:
     output:
         table=f"{DATA}/benchmarks/{{benchmark}}.parquet",
         stats=f"{DATA}/benchmarks/{{benchmark}}.stats.json",
+        record=record_of(f"{DATA}/benchmarks/{{benchmark}}.parquet"),
     log:
-        "logs/benchmarks/{benchmark}.log",
+        f"{RESULTS}/logs/benchmarks/{{benchmark}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -32,10 +33,10 @@ rule benchmark:
         n=lambda w: config["benchmarks"][w.benchmark]["n"],
         benchmark_version=code_versions.benchmark(),
     shell:
-        "dart --rule benchmark --wildcards benchmark={wildcards.benchmark}"
-        " benchmark {params.kind} {params.src:q} --name {wildcards.benchmark}"
+        "dart --rule benchmark --wildcards benchmark={wildcards.benchmark:q}"
+        " benchmark {params.kind:q} {params.src:q} --name {wildcards.benchmark:q}"
         " --split={params.split:q} --subset={params.subset:q} --revision={params.revision:q}"
-        " --limit={params.limit:q} --n {params.n}"
+        " --limit={params.limit:q} --n {params.n:q}"
         " -o {output.table:q} > {log:q} 2>&1"
 
 
@@ -45,11 +46,12 @@ rule eval_generate:
         benchmark=lambda w: WF.benchmark_file(w.benchmark),
         model=lambda w: WF.model_folder(w.emodel),
     output:
-        f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
+        generations=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet",
+        record=record_of(f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.gen.parquet"),
     log:
-        "logs/eval/{emodel}/{benchmark}.generate.log",
+        f"{RESULTS}/logs/eval/{{emodel}}/{{benchmark}}.generate.log",
     benchmark:
-        "benchmarks/eval/{emodel}/{benchmark}.generate.tsv"
+        f"{RESULTS}/benchmarks/eval/{{emodel}}/{{benchmark}}.generate.tsv"
     conda:
         engine_env(config["eval"]["engine"])
     threads: 2
@@ -68,11 +70,11 @@ rule eval_generate:
         engine_version=code_versions.engine(config["eval"]["engine"]),
         evaluate_version=code_versions.evaluate(),
     shell:
-        "dart --rule eval_generate --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
+        "dart --rule eval_generate --wildcards model={wildcards.emodel:q},benchmark={wildcards.benchmark:q}"
         " evaluate generate --benchmark {input.benchmark:q} --model {input.model:q}"
-        " --engine {params.engine} --template {params.template:q}"
-        " --max-new-tokens {params.max_new_tokens} --engine-options-json {params.options:q}"
-        " --threads {threads} --gpus {resources.gpu} -o {output:q} > {log:q} 2>&1"
+        " --engine {params.engine:q} --template {params.template:q}"
+        " --max-new-tokens {params.max_new_tokens:q} --engine-options-json {params.options:q}"
+        " --threads {threads:q} --gpus {resources.gpu:q} -o {output.generations:q} > {log:q} 2>&1"
 
 
 rule eval_score:
@@ -89,10 +91,13 @@ rule eval_score:
             labels={"model": "{emodel}", "benchmark": "{benchmark}"},
         ),
         per_item=f"{RESULTS}/eval/{{emodel}}/{{benchmark}}.items.jsonl",
+        records=records_of(
+            f"{RESULTS}/eval/{{emodel}}/{{benchmark}}", ".json", ".items.jsonl"
+        ),
     log:
-        "logs/eval/{emodel}/{benchmark}.score.log",
+        f"{RESULTS}/logs/eval/{{emodel}}/{{benchmark}}.score.log",
     benchmark:
-        "benchmarks/eval/{emodel}/{benchmark}.score.tsv"
+        f"{RESULTS}/benchmarks/eval/{{emodel}}/{{benchmark}}.score.tsv"
     conda:
         "../envs/cpu.yaml"
     threads: 2
@@ -107,10 +112,10 @@ rule eval_score:
         scoring_version=code_versions.scoring(),
         second_opinion=config["eval"]["second_opinion"],
     shell:
-        "dart --rule eval_score --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
+        "dart --rule eval_score --wildcards model={wildcards.emodel:q},benchmark={wildcards.benchmark:q}"
         " evaluate score --generations {input.generations:q} --benchmark {input.benchmark:q}"
-        " --benchmark-name {wildcards.benchmark} --model-name {wildcards.emodel}"
-        " --options-json {params.options:q} --workers {threads} --timeout {params.timeout}"
-        " --memory-mb {params.memory_mb} --second-opinion {params.second_opinion}"
+        " --benchmark-name {wildcards.benchmark:q} --model-name {wildcards.emodel:q}"
+        " --options-json {params.options:q} --workers {threads:q} --timeout {params.timeout:q}"
+        " --memory-mb {params.memory_mb:q} --second-opinion {params.second_opinion:q}"
         " -o {output.result:q} --items {output.per_item:q}"
         " > {log:q} 2>&1"

@@ -9,7 +9,7 @@ rule model:
         folder=directory(f"{DATA}/models/{{model}}"),
         record=f"{DATA}/models/{{model}}.prov.json",
     log:
-        "logs/models/{model}.log",
+        f"{RESULTS}/logs/models/{{model}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -19,6 +19,6 @@ rule model:
         src=lambda w: config["models"][w.model]["source"],
         revision=lambda w: config["models"][w.model]["revision"] or "",
     shell:
-        "dart --rule model --wildcards model={wildcards.model} model {params.src:q}"
+        "dart --rule model --wildcards model={wildcards.model:q} model {params.src:q}"
         " --revision={params.revision:q}"
         " -o {output.folder:q} > {log:q} 2>&1"

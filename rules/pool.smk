@@ -20,8 +20,9 @@ checkpoint plan:
     output:
         plan=f"{POOL}/{{synth}}/round{{round}}/plan.parquet",
         summary=f"{POOL}/{{synth}}/round{{round}}/plan.json",
+        records=records_of(f"{POOL}/{{synth}}/round{{round}}/plan", ".parquet", ".json"),
     log:
-        "logs/pool/{synth}/round{round}/plan.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/plan.log",
     conda:
         "../envs/cpu.yaml"
     params:
@@ -38,12 +39,12 @@ checkpoint plan:
         budget=lambda w: WF.budget_file(w.synth),
         planner_version=code_versions.planner(),
     shell:
-        "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
+        "dart --rule plan --wildcards synth={wildcards.synth:q},round={wildcards.round:q}"
         " plan --queries {input.queries:q} {params.tally} --recipes {params.recipes:q}"
         " --budget-file {params.budget:q}"
-        " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
-        " --per-round-max {params.per_round_max} --shards {params.shards}"
-        " --max-rounds {params.max_rounds} -o {output.plan:q} --summary {output.summary:q}"
+        " --round {wildcards.round:q} --seed {params.seed:q} --cap {params.cap:q}"
+        " --per-round-max {params.per_round_max:q} --shards {params.shards:q}"
+        " --max-rounds {params.max_rounds:q} -o {output.plan:q} --summary {output.summary:q}"
         " > {log:q} 2>&1"
 
 
@@ -56,11 +57,12 @@ rule generate:
         queries=lambda w: WF.synth_queries(w.synth),
         model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
     output:
-        f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+        shard=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
+        record=record_of(f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet"),
     log:
-        "logs/pool/{synth}/round{round}/generate{shard}.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/generate{{shard}}.log",
     benchmark:
-        "benchmarks/pool/{synth}/round{round}/generate{shard}.tsv"
+        f"{RESULTS}/benchmarks/pool/{{synth}}/round{{round}}/generate{{shard}}.tsv"
     conda:
         lambda w: engine_env(config["synth"][w.synth]["engine"])
     threads: 2
@@ -84,12 +86,12 @@ rule generate:
             config["synth"][w.synth]["engine"]
         ),
     shell:
-        "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
-        " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
-        " --engine {params.engine} --model {input.model:q} --template {params.template:q}"
+        "dart --rule generate --wildcards synth={wildcards.synth:q},round={wildcards.round:q},shard={wildcards.shard:q}"
+        " generate --plan {input.plan:q} --shard {wildcards.shard:q} --queries {input.queries:q}"
+        " --engine {params.engine:q} --model {input.model:q} --template {params.template:q}"
         " --sampling-json {params.sampling:q} --engine-options-json {params.options:q}"
-        " --chunk-size {params.chunk_size} --threads {threads} --gpus {resources.gpu}"
-        " -o {output:q} > {log:q} 2>&1"
+        " --chunk-size {params.chunk_size:q} --threads {threads:q} --gpus {resources.gpu:q}"
+        " -o {output.shard:q} > {log:q} 2>&1"
 
 
 rule verify:
@@ -98,11 +100,14 @@ rule verify:
         generated=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
         queries=lambda w: WF.synth_queries(w.synth),
     output:
-        f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
+        shard=f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet",
+        record=record_of(
+            f"{POOL}/{{synth}}/round{{round}}/verified/shard{{shard}}.parquet"
+        ),
     log:
-        "logs/pool/{synth}/round{round}/verify{shard}.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/verify{{shard}}.log",
     benchmark:
-        "benchmarks/pool/{synth}/round{round}/verify{shard}.tsv"
+        f"{RESULTS}/benchmarks/pool/{{synth}}/round{{round}}/verify{{shard}}.tsv"
     conda:
         "../envs/cpu.yaml"
     threads: 2
@@ -114,10 +119,10 @@ rule verify:
         memory_mb=config["grader"]["memory_mb"],
         grader_version=code_versions.grader(),
     shell:
-        "dart --rule verify --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
-        " verify {input.generated:q} --queries {input.queries:q} -o {output:q}"
-        " --workers {threads} --timeout {params.timeout}"
-        " --memory-mb {params.memory_mb} > {log:q} 2>&1"
+        "dart --rule verify --wildcards synth={wildcards.synth:q},round={wildcards.round:q},shard={wildcards.shard:q}"
+        " verify {input.generated:q} --queries {input.queries:q} -o {output.shard:q}"
+        " --workers {threads:q} --timeout {params.timeout:q}"
+        " --memory-mb {params.memory_mb:q} > {log:q} 2>&1"
 
 
 rule tally:
@@ -125,17 +130,18 @@ rule tally:
     input:
         unpack(lambda w: WF.tally_inputs(w.synth, w.round)),
     output:
-        f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
+        tally=f"{POOL}/{{synth}}/round{{round}}/tally.parquet",
+        record=record_of(f"{POOL}/{{synth}}/round{{round}}/tally.parquet"),
     log:
-        "logs/pool/{synth}/round{round}/tally.log",
+        f"{RESULTS}/logs/pool/{{synth}}/round{{round}}/tally.log",
     conda:
         "../envs/cpu.yaml"
     params:
         previous=lambda w: WF.previous_tally_option(w.synth, w.round, "--previous"),
     shell:
-        "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
+        "dart --rule tally --wildcards synth={wildcards.synth:q},round={wildcards.round:q}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
-        " -o {output:q} > {log:q} 2>&1"
+        " -o {output.tally:q} > {log:q} 2>&1"
 
 
 rule pool:
@@ -143,14 +149,15 @@ rule pool:
     input:
         unpack(lambda w: WF.pool_inputs(w.synth)),
     output:
-        report(
+        pool=report(
             f"{POOL}/{{synth}}/pool.json",
             caption="../report/pool.rst",
             category="Pool",
             labels=lambda w: pool_report_labels(config, w.synth),
         ),
+        record=record_of(f"{POOL}/{{synth}}/pool.json"),
     log:
-        "logs/pool/{synth}/pool.log",
+        f"{RESULTS}/logs/pool/{{synth}}/pool.log",
     conda:
         "../envs/cpu.yaml"
     params:
@@ -158,9 +165,9 @@ rule pool:
         tally=input_param("tally"),
         contamination=lambda w, input: quoted(getattr(input, "contamination", [])),
     shell:
-        "dart --rule pool --wildcards synth={wildcards.synth}"
+        "dart --rule pool --wildcards synth={wildcards.synth:q}"
         " pool --plans {params.plans} --tally {params.tally}"
-        " --contamination {params.contamination} -o {output:q} > {log:q} 2>&1"
+        " --contamination {params.contamination} -o {output.pool:q} > {log:q} 2>&1"
 
 
 rule estimate:
@@ -175,8 +182,9 @@ rule estimate:
             labels=lambda w: estimate_report_labels(config, w.synth),
         ),
         markdown=f"{POOL}/{{synth}}/estimate.md",
+        records=records_of(f"{POOL}/{{synth}}/estimate", ".json", ".md"),
     log:
-        "logs/pool/{synth}/estimate.log",
+        f"{RESULTS}/logs/pool/{{synth}}/estimate.log",
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -198,10 +206,10 @@ rule estimate:
         tally=input_param("tally"),
         planner_version=code_versions.planner(),
     shell:
-        "dart --rule estimate --wildcards synth={wildcards.synth}"
+        "dart --rule estimate --wildcards synth={wildcards.synth:q}"
         " estimate --queries {params.queries} --tally {params.tally}"
         " --recipes {params.recipes:q} --budget-file {params.budget:q}"
-        " --cap {params.cap} --per-round-max {params.per_round_max}"
-        " --max-rounds {params.max_rounds} --seed {params.seed} --gpus {params.gpus}"
-        " --name {wildcards.synth} -o {output.estimate:q} --markdown {output.markdown:q}"
+        " --cap {params.cap:q} --per-round-max {params.per_round_max:q}"
+        " --max-rounds {params.max_rounds:q} --seed {params.seed:q} --gpus {params.gpus:q}"
+        " --name {wildcards.synth:q} -o {output.estimate:q} --markdown {output.markdown:q}"
         " > {log:q} 2>&1"

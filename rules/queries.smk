@@ -13,7 +13,7 @@ rule queries:
         record=f"{DATA}/queries/{{source}}.parquet.prov.json",
         stats=f"{DATA}/queries/{{source}}.stats.json",
     log:
-        "logs/queries/{source}.log",
+        f"{RESULTS}/logs/queries/{{source}}.log",
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -32,9 +32,9 @@ rule queries:
         max_chars=lambda w: config["queries"][w.source]["max_chars"] or "",
         too_long=lambda w: config["queries"][w.source]["too_long"],
     shell:
-        "dart --rule queries --wildcards source={wildcards.source} queries {params.src:q}"
-        " --format {params.fmt} --split {params.split:q} --n {params.n}"
+        "dart --rule queries --wildcards source={wildcards.source:q} queries {params.src:q}"
+        " --format {params.fmt:q} --split {params.split:q} --n {params.n:q}"
         " --subset={params.subset:q} --revision={params.revision:q} --limit={params.limit:q}"
-        " --max-chars={params.max_chars:q} --too-long {params.too_long}"
+        " --max-chars={params.max_chars:q} --too-long {params.too_long:q}"
         " --columns {params.columns} --dedupe-against {input.earlier:q}"
-        " --name {wildcards.source} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"
+        " --name {wildcards.source:q} -o {output.table:q} --stats {output.stats:q} > {log:q} 2>&1"

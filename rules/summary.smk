@@ -35,8 +35,9 @@ rule summary:
             category="Summary",
             labels={"item": "accuracy by level"},
         ),
+        records=records_of(f"{RESULTS}/summary", ".md", ".csv", ".png", "_levels.png"),
     log:
-        "logs/summary.log",
+        f"{RESULTS}/logs/summary.log",
     conda:
         "../envs/cpu.yaml"
     params:

@@ -22,9 +22,9 @@ rule train:
         ),
         record=f"{RESULTS}/models/{{tuned}}.prov.json",
     log:
-        "logs/train/{tuned}.log",
+        f"{RESULTS}/logs/train/{{tuned}}.log",
     benchmark:
-        "benchmarks/train/{tuned}.tsv"
+        f"{RESULTS}/benchmarks/train/{{tuned}}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -35,9 +35,11 @@ rule train:
     params:
         hparams=lambda w: canonical_json(WF.train_spec(w.tuned)["hparams"]),
         seed=lambda w: WF.train_spec(w.tuned)["seed"],
+        report_to=config["train"]["report_to"],
         train_version=code_versions.train(),
     shell:
-        "dart --rule train --wildcards tuned={wildcards.tuned} train"
+        "dart --rule train --wildcards tuned={wildcards.tuned:q} train"
         " --dataset {input.dataset:q} --base {input.base:q}"
-        " --hyperparams-json {params.hparams:q} --seed {params.seed}"
-        " --threads {threads} --name {wildcards.tuned} -o {output.folder:q} > {log:q} 2>&1"
+        " --hyperparams-json {params.hparams:q} --seed {params.seed:q}"
+        " --threads {threads:q} --report-to {params.report_to:q}"
+        " --name {wildcards.tuned:q} -o {output.folder:q} > {log:q} 2>&1"

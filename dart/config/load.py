@@ -7,6 +7,7 @@ across sections), and writing the merged config of a run.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import os
 from collections.abc import Mapping
@@ -16,18 +17,28 @@ from typing import Any
 import yaml
 
 from dart.config.references import check_engine_options, check_references
-from dart.config.validation import check_schema
+from dart.config.validation import check_schema, command_line_nulls
 from dart.errors import DartError
 from dart.lineage.records import code_version, write_text_atomic
 
 
-def validate(config: Mapping[str, Any], *, source: str = "config") -> dict[str, Any]:
+def validate(
+    config: Mapping[str, Any],
+    *,
+    source: str = "config",
+    command_line: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return a validated copy of ``config`` with defaults filled in.
 
     Raises DartError naming ``source`` and the offending key, also when one section
     names something another section does not define (a synth's model, a dataset's
-    pool, a fine-tune's base model, an evaluated model or benchmark).
+    pool, a fine-tune's base model, an evaluated model or benchmark). ``command_line``
+    is what ``snakemake --config`` gave (the Snakefile passes it), whose YAML nulls
+    Snakemake hands over as text (:func:`command_line_nulls`).
     """
+    if command_line:
+        config = copy.deepcopy(dict(config))
+        command_line_nulls(config, command_line)
     merged = check_schema(config, source=source)
     check_references(merged, source=source)
     check_engine_options(merged, source=source)

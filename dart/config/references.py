@@ -41,8 +41,23 @@ def _missing(names: Any, known: Mapping[str, Any], key: str, what: str, source: 
             raise DartError(f"{source}: key {key}: {what} {name!r} is not defined (have: {have})")
 
 
+def _check_names(cfg: Mapping[str, Any], source: str) -> None:
+    """Model and dataset names hold no ``--`` and do not end in ``-``: a fine-tune is
+    named ``{base}--{dataset}`` (``--s{seed}`` appended), so ``{a, a--x}`` on
+    ``{x--y, y}`` would give two fine-tunes one name, and ``a-`` on ``x`` a name that
+    reads as ``a`` on ``-x``."""
+    for section, what in (("models", "model"), ("datasets", "dataset")):
+        for name in cfg.get(section, {}):
+            if "--" in name or name.endswith("-"):
+                raise DartError(
+                    f"{source}: key {section}.{name}: a {what} name may not hold '--' or end "
+                    "in '-' (fine-tuned models are named {base}--{dataset})"
+                )
+
+
 def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
     """Every name one section uses must be defined in the section it refers to."""
+    _check_names(cfg, source)
     for name, spec in cfg.get("synth", {}).items():
         _missing(spec["model"], cfg["models"], f"synth.{name}.model", "model", source)
         _missing(spec["queries"], cfg["queries"], f"synth.{name}.queries", "query source", source)
@@ -55,6 +70,7 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
     _missing(list(train.get("models", {})), cfg["models"], "train.models", "base model", source)
     _missing(train.get("datasets"), cfg["datasets"], "train.datasets", "dataset", source)
     for pair in train.get("pairs") or []:
+        # names hold no "--" and do not end in "-" (_check_names): the first "--" splits
         base, _, dataset = pair.partition("--")
         _missing(
             base, train.get("models", {}), "train.pairs", "base model (of train.models)", source

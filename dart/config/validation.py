@@ -12,6 +12,7 @@ import contextlib
 import copy
 import functools
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,26 @@ def _coerce(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
             return float(text)
     if "boolean" in types and text.lower() in ("true", "false"):
         return text.lower() == "true"
-    if "null" in types and text.lower() in ("null", "none", "~"):
-        return None
-    return value
+    return value  # "none", "null", "~": text (only a real YAML null is null)
+
+
+#: How YAML spells a null (``yaml.safe_load`` of each is None); an empty value is
+#: taken as the empty text (``--config 'x={description: ""}'``).
+YAML_NULLS = ("~", "null", "Null", "NULL")
+
+
+def command_line_nulls(config: dict[str, Any], command_line: Mapping[str, Any]) -> None:
+    """Set to None, in place, each value of ``config`` that ``snakemake --config`` gave as a
+    YAML null. Snakemake reads ``--config`` with YAML's base loader, which keeps every
+    scalar as text (``subset=null`` arrives as ``"null"``); a config file's values are
+    left alone (only a real YAML null is null there: ``subset: "none"`` is the text)."""
+    for key, given in command_line.items():
+        if key not in config:
+            continue
+        if isinstance(given, Mapping) and isinstance(config[key], dict):
+            command_line_nulls(config[key], given)
+        elif isinstance(given, str) and given in YAML_NULLS and config[key] == given:
+            config[key] = None
 
 
 def _refuse_non_finite(value: Any, source: str, path: tuple[str, ...] = ()) -> None:

@@ -65,10 +65,6 @@ def card_data(
     )  # fmt: skip
 
 
-def front_matter(name: str, stats: Mapping[str, Any], data_file: str, **kwargs: Any) -> str:
-    return "---\n" + card_data(name, stats, data_file, **kwargs).to_yaml() + "\n---"
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"

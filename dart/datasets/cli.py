@@ -33,7 +33,7 @@ from dart.lineage.records import (
     write_record,
     write_text_atomic,
 )
-from dart.options import at_least
+from dart.options import RANGES
 from dart.queries.table import read_queries
 from dart.recipes import recipe_from_config
 
@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recipe-json", required=True, help="the dataset's recipe config (JSON)")
     p.add_argument("--name", required=True, help="dataset name")
     p.add_argument(
-        "--cap", type=at_least(1, "--cap"), help="the pool's trial cap (to flag capped queries)"
+        "--cap", type=RANGES["cap"], help="the pool's trial cap (to flag capped queries)"
     )
     p.add_argument(
         "--pool-summary", help="the pool's pool.json (says whether its budget stopped it)"

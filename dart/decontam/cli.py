@@ -13,7 +13,7 @@ import logging
 from dart.decontam.overlap import decontaminate, read_benchmark
 from dart.decontam.version import DECONTAM_VERSION
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
-from dart.options import at_least
+from dart.options import RANGES
 from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     p.add_argument("--benchmarks", nargs="+", required=True, help="benchmark parquet files")
-    p.add_argument("--ngram", type=at_least(1, "--ngram"), default=13,
+    p.add_argument("--ngram", type=RANGES["ngram"], default=13,
                    help="n of the word n-grams (default 13)")  # fmt: skip
-    p.add_argument("--min-overlap", type=at_least(1, "--min-overlap"), default=1,
+    p.add_argument("--min-overlap", type=RANGES["min_overlap"], default=1,
                    help="shared distinct n-grams that flag a query (default 1)")  # fmt: skip
     p.add_argument("--numbers-must-agree", action=argparse.BooleanOptionalAction, default=True,
                    help="an n-gram hit counts only when the numbers of the query and the item "

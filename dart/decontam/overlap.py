@@ -81,10 +81,6 @@ def numbers_of(toks: Sequence[str]) -> tuple[str, ...]:
     return tuple(t for t in toks if _NUMBER.fullmatch(t))
 
 
-def normalise(text: str) -> str:
-    return " ".join(tokens(text))
-
-
 def ngrams(toks: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
 

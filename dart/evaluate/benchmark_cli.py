@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dart.evaluate.benchmarks import REGISTRY, load_benchmark
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
-from dart.options import at_least, optional
+from dart.options import RANGES
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", type=_optional, help="hub split (default: the registry's)")
     parser.add_argument("--subset", type=_optional, help="hub configuration name")
     parser.add_argument("--revision", type=_optional, help="hub dataset revision")
+    parser.add_argument("--limit", type=RANGES["limit"], help="read at most this many items")
     parser.add_argument(
-        "--limit", type=optional(at_least(1, "--limit")), help="read at most this many items"
-    )
-    parser.add_argument(
-        "--n", type=at_least(1, "--n"), default=100, help="items to generate (embedded types)"
+        "--n", type=RANGES["n"], default=100, help="items to generate (embedded types)"
     )
 
 

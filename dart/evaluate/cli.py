@@ -20,7 +20,7 @@ import logging
 from dart.evaluate import commands
 from dart.evaluate.scoring import SECOND_OPINIONS
 from dart.grade.options import add_grader_options
-from dart.options import at_least
+from dart.options import RANGES
 from dart.signals import Interrupted
 
 log = logging.getLogger(__name__)
@@ -34,21 +34,21 @@ def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", required=True, help="prompt template (dart/prompts.py)")
     parser.add_argument(
         "--max-new-tokens",
-        type=at_least(1, "--max-new-tokens"),
+        type=RANGES["max_new_tokens"],
         default=2048,
         help="generation limit",
     )
     parser.add_argument("--engine-options-json", default="{}", help="engine options as JSON")
     parser.add_argument(
-        "--threads", type=at_least(1, "--threads"), help="CPU threads (transformers engine)"
+        "--threads", type=RANGES["threads"], help="CPU threads (transformers engine)"
     )
-    parser.add_argument("--gpus", type=at_least(0, "--gpus"), help="tensor-parallel GPUs (vllm)")
+    parser.add_argument("--gpus", type=RANGES["gpus"], help="tensor-parallel GPUs (vllm)")
     parser.add_argument(
-        "--batch-size", type=at_least(1, "--batch-size"), default=64,
+        "--batch-size", type=RANGES["batch_size"], default=64,
         help="batch slots (transformers)",
     )  # fmt: skip
     parser.add_argument(
-        "--chunk-size", type=at_least(1, "--chunk-size"), default=64,
+        "--chunk-size", type=RANGES["chunk_size"], default=64,
         help="items per resumable chunk",
     )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, help="output .gen.parquet")

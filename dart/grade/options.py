@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from dart.grade.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from dart.options import above, at_least
+from dart.options import RANGES, at_least
 
 MIN_MEMORY_MB = 64
 
@@ -22,19 +22,19 @@ def add_grader_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--workers``, ``--timeout`` and ``--memory-mb`` to a verb's parser."""
     parser.add_argument(
         "--workers",
-        type=at_least(1, "--workers"),
+        type=RANGES["workers"],
         default=None,
         help="grader worker processes (default: all cores)",
     )
     parser.add_argument(
         "--timeout",
-        type=above(0, "--timeout"),
+        type=RANGES["timeout"],
         default=DEFAULT_TIMEOUT,
         help="seconds per graded item (default %(default)s)",
     )
     parser.add_argument(
         "--memory-mb",
-        type=at_least(MIN_MEMORY_MB, "--memory-mb"),
+        type=at_least(MIN_MEMORY_MB),
         default=DEFAULT_MEMORY_MB,
         help="address-space limit per grader worker, MiB (default %(default)s)",
     )

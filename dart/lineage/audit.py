@@ -147,6 +147,12 @@ class Auditor:
             )
         return ("ok" if record is not None else "source"), ""
 
+    def snakemake_failures(self) -> list[str]:
+        """Why each Snakemake check that was asked for could not be made (``[]`` when
+        every one was): a check that failed leaves the params question open, so the
+        audit is not OK."""
+        return [f"{view.root}: {view.error}" for view in self._views.values() if view.error]
+
     def snakemake_notes(self) -> list[str]:
         """What asking Snakemake gave: the command per root, or why it failed."""
         notes = []

@@ -2,7 +2,8 @@
 the call that generated it (``--row N``, :mod:`audit_row`).
 
 The exit status is 0 when everything is ok, 1 otherwise; the last line names the first
-file at fault.
+file at fault, or the Snakemake params check that could not be made (a failed check is not
+OK; ``--no-snakemake`` skips it).
 
     dart audit results/datasets/uniform.parquet
     dart audit data/queries/generated.parquet --json
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the lineage as JSON")
     parser.add_argument(
         "--row",
-        type=at_least(1, "--row"),
+        type=at_least(1),
         metavar="N",
         help="follow row N (1-based, as error messages count) of a dataset to its trial",
     )
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     root, why = auditor.top_root or (Path.cwd(), "the current directory")
     stale = stale_nodes(tree)
+    unchecked = auditor.snakemake_failures()
     if args.json:
         doc = {
             "root": str(root),
@@ -54,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
             "lineage": to_json(tree),
             "stale": [{"path": n.path, "why": n.stale} for n in stale],
             "snakemake": auditor.snakemake_notes(),
-            "ok": problem is None,
+            "ok": problem is None and not unchecked,
         }
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
-        return 0 if problem is None else 1
+        return 0 if doc["ok"] else 1
     lines = [f"root: {root} ({why})", *render(tree), *auditor.snakemake_notes()]
     if stale:
         lines.append(f"STALE: {len(stale)} record(s) made with other code versions or params:")
@@ -65,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write("\n".join(lines) + "\n")
     if problem is not None:
         sys.stdout.write(f"FAILED: {problem.path}: {problem.status}: {problem.detail}\n")
+        return 1
+    if unchecked:
+        sys.stdout.write(
+            f"FAILED: the rule-params check could not be made ({'; '.join(unchecked)}); "
+            "fix it, or skip that check with --no-snakemake\n"
+        )
         return 1
     sys.stdout.write("OK: every file on the way matches its record\n")
     return 0

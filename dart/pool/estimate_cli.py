@@ -18,7 +18,7 @@ import time
 
 from dart.inputs import read_table
 from dart.lineage.records import write_json_atomic, write_record, write_text_atomic
-from dart.options import at_least
+from dart.options import RANGES, at_least
 from dart.pool.estimate import forecast, markdown
 from dart.pool.plan_cli import (
     add_budget_arguments,
@@ -36,15 +36,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     p.add_argument("--tally", required=True, help="the tally after the pilot round(s)")
     p.add_argument("--recipes", required=True, help="JSON {name: recipe config}, inline or a file")
-    p.add_argument("--cap", type=at_least(1, "--cap"), required=True, help="trial cap per query")
-    p.add_argument("--per-round-max", type=at_least(1, "--per-round-max"), required=True,
+    p.add_argument("--cap", type=RANGES["cap"], required=True, help="trial cap per query")
+    p.add_argument("--per-round-max", type=at_least(1), required=True,
                    help="trials per query per round")  # fmt: skip
-    p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
+    p.add_argument("--max-rounds", type=at_least(1), required=True)
     add_budget_arguments(p)
-    p.add_argument("--draws", type=at_least(1, "--draws"), default=200,
+    p.add_argument("--draws", type=at_least(1), default=200,
                    help="simulated futures (default 200)")  # fmt: skip
-    p.add_argument("--seed", type=at_least(0, "--seed"), default=0)
-    p.add_argument("--gpus", type=at_least(0, "--gpus"), default=0,
+    p.add_argument("--seed", type=RANGES["seed"], default=0)
+    p.add_argument("--gpus", type=RANGES["gpus"], default=0,
                    help="GPUs a generation job holds (GPU hours = engine hours x gpus)")  # fmt: skip
     add_prior_arguments(p)
     p.add_argument("-o", "--output", required=True, help="estimate.json")

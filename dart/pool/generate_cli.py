@@ -20,7 +20,7 @@ from dart.engines.base import SamplingParams
 from dart.errors import DartError
 from dart.inputs import read_tables, table_columns
 from dart.lineage.records import write_record
-from dart.options import at_least
+from dart.options import RANGES, at_least
 from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
 from dart.prompts import get_template
 
@@ -29,9 +29,7 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan", required=True, help="plan parquet of the round")
-    parser.add_argument(
-        "--shard", type=at_least(0, "--shard"), help="shard to generate (default: every row)"
-    )
+    parser.add_argument("--shard", type=at_least(0), help="shard to generate (default: every row)")
     parser.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     parser.add_argument("--engine", default="transformers", help="transformers, vllm or openai")
     parser.add_argument("--model", required=True, help="model folder or hub id")
@@ -40,23 +38,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampling-json", required=True, help="sampling parameters as JSON")
     parser.add_argument(
         "--chunk-size",
-        type=at_least(1, "--chunk-size"),
+        type=RANGES["chunk_size"],
         default=64,
         help="trials per resumable chunk",
     )
     parser.add_argument(
-        "--threads", type=at_least(1, "--threads"), help="CPU threads (transformers engine)"
+        "--threads", type=RANGES["threads"], help="CPU threads (transformers engine)"
     )
     parser.add_argument(
         "--batch-size",
-        type=at_least(1, "--batch-size"),
+        type=RANGES["batch_size"],
         default=64,
         help="batch slots (transformers)",
     )
     parser.add_argument("--dtype", help="model dtype (default: float32 / vllm auto)")
     parser.add_argument("--device", default="cpu", help="device (transformers engine)")
     parser.add_argument(
-        "--gpus", type=at_least(0, "--gpus"), help="tensor-parallel GPUs (vllm; default: visible)"
+        "--gpus", type=RANGES["gpus"], help="tensor-parallel GPUs (vllm; default: visible)"
     )
     parser.add_argument(
         "--engine-options-json",

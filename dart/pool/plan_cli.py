@@ -16,7 +16,7 @@ from pathlib import Path
 from dart.errors import DartError
 from dart.inputs import load_json_arg, read_table
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
-from dart.options import above, at_least, finite
+from dart.options import RANGES, above, at_least, finite
 from dart.pool.planner import Budget, Prior, plan_round
 from dart.queries.table import read_queries
 from dart.recipes import Recipe, recipes_from_config
@@ -53,8 +53,8 @@ def add_budget_arguments(p: argparse.ArgumentParser) -> None:
 def add_prior_arguments(p: argparse.ArgumentParser) -> None:
     for name, default in Prior().as_dict().items():
         flag = f"--prior-{name}"
-        kind = {"alpha": above(0, flag), "beta": above(0, flag), "growth": above(0, flag),
-                "first": at_least(1, flag), "ramp": at_least(1, flag)}.get(name, finite(flag))  # fmt: skip
+        kind = {"alpha": above(0), "beta": above(0), "growth": above(0),
+                "first": at_least(1), "ramp": at_least(1)}.get(name, finite())  # fmt: skip
         p.add_argument(flag, type=kind, default=default,
                        help=f"planner setting {name} (default {default})")  # fmt: skip
 
@@ -67,13 +67,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", nargs="+", required=True, help="queries parquet file(s)")
     p.add_argument("--tally", help="cumulative tally of the previous round (absent in round 0)")
     p.add_argument("--recipes", required=True, help="JSON {name: recipe config}, inline or a file")
-    p.add_argument("--round", type=at_least(0, "--round"), required=True)
-    p.add_argument("--seed", type=at_least(0, "--seed"), required=True)
-    p.add_argument("--cap", type=at_least(1, "--cap"), required=True, help="trial cap per query")
-    p.add_argument("--per-round-max", type=at_least(1, "--per-round-max"), required=True,
+    p.add_argument("--round", type=at_least(0), required=True)
+    p.add_argument("--seed", type=RANGES["seed"], required=True)
+    p.add_argument("--cap", type=RANGES["cap"], required=True, help="trial cap per query")
+    p.add_argument("--per-round-max", type=at_least(1), required=True,
                    help="trials per query per round")  # fmt: skip
-    p.add_argument("--shards", type=at_least(1, "--shards"), required=True)
-    p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
+    p.add_argument("--shards", type=at_least(1), required=True)
+    p.add_argument("--max-rounds", type=at_least(1), required=True)
     add_budget_arguments(p)
     add_prior_arguments(p)
     p.add_argument("-o", "--output", required=True, help="plan.parquet")

@@ -16,20 +16,26 @@ from pathlib import Path
 
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
-from dart.options import at_least, optional
+from dart.options import RANGES, at_least, optional
 from dart.queries.formats import FORMATS
 from dart.queries.ingest import ingest
 
 log = logging.getLogger(__name__)
 
 
-def _mapping(items: list[str]) -> dict[str, str]:
+COLUMN_KEYS = ("query", "gold", "level", "subject", "id")
+
+
+def _mapping(items: list[str], source: str, name: str) -> dict[str, str]:
+    """``--columns KEY=COLUMN ...`` as a mapping; a bad item is a DartError naming the
+    source file and the config key the rule took the mapping from."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or key not in ("query", "gold", "level", "subject", "id"):
+        if not sep or key not in COLUMN_KEYS:
             raise DartError(
-                f"--columns: expected KEY=COLUMN with KEY in query, gold, level, subject, id; got {item!r}"
+                f"{source}: --columns (config key queries.{name}.columns): expected "
+                f"KEY=COLUMN with KEY in {', '.join(COLUMN_KEYS)}; got {item!r}"
             )
         out[key] = value
     return out
@@ -52,14 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--columns", nargs="*", default=[], metavar="KEY=COL", help="column mapping (table)"
     )
     parser.add_argument(
-        "--n", type=at_least(1, "--n"), default=400, help="questions to generate (generated)"
+        "--n", type=RANGES["n"], default=400, help="questions to generate (generated)"
     )
-    parser.add_argument(
-        "--limit", type=optional(at_least(1, "--limit")), help="read at most this many rows"
-    )
+    parser.add_argument("--limit", type=RANGES["limit"], help="read at most this many rows")
     parser.add_argument(
         "--max-chars",
-        type=optional(at_least(1, "--max-chars")),
+        type=optional(at_least(1)),
         help="longest query in characters (empty: no limit)",
     )
     parser.add_argument(
@@ -79,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         "split": args.split,
         "subset": args.subset,
         "revision": args.revision,
-        "columns": _mapping(args.columns),
+        "columns": _mapping(args.columns, args.source, name),
         "n": args.n,
         "limit": args.limit,
         "max_chars": args.max_chars,

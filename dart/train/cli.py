@@ -28,7 +28,7 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.lineage import records as provenance
-from dart.options import at_least
+from dart.options import RANGES
 from dart.prompts import get_template
 from dart.signals import Interrupted
 from dart.train import card
@@ -56,18 +56,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hyperparams-json", default="{}",
         help="JSON object of training settings (keys: dart.train.hyperparams.Hyperparams)",
     )  # fmt: skip
+    parser.add_argument("--seed", type=RANGES["seed"], default=42, help="training and packing seed")
     parser.add_argument(
-        "--seed", type=at_least(0, "--seed"), default=42, help="training and packing seed"
+        "--threads", type=RANGES["threads"], default=1, help="CPU threads for torch"
     )
     parser.add_argument(
-        "--threads", type=at_least(1, "--threads"), default=1, help="CPU threads for torch"
-    )
+        "--report-to", nargs="*", default=[], choices=sorted(ft.REPORTERS), metavar="TOOL",
+        help="also log training to these tools (config train.report_to): tensorboard (event "
+        "files in the model folder's runs/, offline), wandb, mlflow; default none",
+    )  # fmt: skip
     parser.add_argument("--name", help="model name for the card (default: output folder name)")
     parser.add_argument("-o", "--output", required=True, type=Path, help="model folder to create")
 
 
 def run(args: argparse.Namespace) -> int:
     hp = Hyperparams.from_json(args.hyperparams_json)
+    ft.check_reporters(args.report_to)
     args.name = args.name or args.output.name
     if args.output.exists() or args.output.is_symlink():
         what = "folder" if args.output.is_dir() else "file"
@@ -199,7 +203,7 @@ def fine_tune(args: argparse.Namespace, hp: Hyperparams) -> None:
     fingerprint = {"hyperparams": hp.to_dict(), "seed": args.seed, "dataset": dataset["sha256"],
                    "base": base["weights_sha256"], "template": template.describe()}  # fmt: skip
     work = work_folder(args.output)
-    targs = ft.training_arguments(hp, plan, runtime, work, args.seed)
+    targs = ft.training_arguments(hp, plan, runtime, work, args.seed, args.report_to)
     model = load_base_model(args.base, runtime, tokenizer)
     had_work = work.exists()
     resume = ft.prepare_work(work, fingerprint, targs.process_index == 0)

@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,8 +195,40 @@ def configure_deepspeed_state(runtime: dict[str, Any], timeout_s: int = DDP_TIME
         )
 
 
-def training_arguments(hp: Hyperparams, plan: Plan, runtime: dict[str, Any], work: Path, seed: int):
+#: ``--report-to`` name -> the module the Trainer's integration imports (checked at start).
+REPORTERS = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
+#: Where the tensorboard event files go in the work folder, and then in the model folder
+#: (``runs/``, where the Hugging Face Hub shows them under "Training metrics").
+TENSORBOARD_DIR = "runs"
+
+
+def check_reporters(report_to: Sequence[str]) -> None:
+    """Refuse a ``--report-to`` whose package is not installed, before anything runs
+    (the Trainer would fail only after the base model is loaded)."""
+    import importlib.util
+
+    for name in report_to:
+        if name not in REPORTERS:
+            raise DartError(f"train.report_to: unknown {name!r}; one of {sorted(REPORTERS)}")
+        if importlib.util.find_spec(REPORTERS[name]) is None:
+            raise DartError(
+                f"train.report_to: {name} is not installed for {sys.executable} "
+                f"(pip install {REPORTERS[name]}), or remove it from train.report_to"
+            )
+
+
+def training_arguments(
+    hp: Hyperparams, plan: Plan, runtime: dict[str, Any], work: Path, seed: int,
+    report_to: Sequence[str] = (),
+):  # fmt: skip
+    """The Trainer's arguments. ``report_to`` names the tools the Trainer also logs to
+    (none by default); tensorboard writes event files (offline) into ``work/runs``,
+    which the finished model folder keeps; wandb and mlflow read their own environment
+    variables (``WANDB_PROJECT``, ``MLFLOW_TRACKING_URI``, ...)."""
     from transformers import TrainingArguments
+
+    if "tensorboard" in report_to:
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(work / TENSORBOARD_DIR)
 
     deepspeed = runtime["deepspeed_config"] is not None
     if deepspeed:
@@ -224,7 +257,7 @@ def training_arguments(hp: Hyperparams, plan: Plan, runtime: dict[str, Any], wor
         save_only_model=False,
         seed=seed,
         data_seed=seed,
-        report_to="none",
+        report_to=list(report_to) or "none",
         disable_tqdm=not sys.stderr.isatty(),
         remove_unused_columns=False,
         dataloader_num_workers=0,
@@ -376,7 +409,11 @@ def peak_rss_mb() -> float:
 
 
 def publish(final: Path, output: Path, work: Path) -> None:
-    """Rename the finished folder onto ``output`` and remove the work folder and checkpoints."""
+    """Rename the finished folder onto ``output`` and remove the work folder and checkpoints
+    (the tensorboard event files, when any, move into the model folder's ``runs/``)."""
+    events = work / TENSORBOARD_DIR
+    if events.is_dir():
+        os.replace(events, final / TENSORBOARD_DIR)
     if output.exists():
         shutil.rmtree(output)
     os.replace(final, output)

@@ -49,6 +49,7 @@ def train_args(args: argparse.Namespace) -> list[str]:
         "--hyperparams-json", args.hyperparams_json,
         "--seed", str(args.seed),
         "--threads", str(args.threads),
+        *(["--report-to", *args.report_to] if args.report_to else []),
         "--name", args.name,
         "-o", str(args.output),
     ]  # fmt: skip

@@ -108,6 +108,35 @@ def test_cross_references_name_the_key(change, named):
         validate(cfg, source="cfg.yaml")
 
 
+@pytest.mark.parametrize(
+    ("models", "datasets", "named"),
+    [
+        (["a", "a--x"], ["y"], "key models.a--x: a model name may not hold '--'"),
+        (["a"], ["x--y", "y"], "key datasets.x--y: a dataset name may not hold '--'"),
+        (["a-"], ["x"], "key models.a-: a model name may not hold '--' or end in '-'"),
+    ],
+)
+def test_fine_tune_names_cannot_collide(models, datasets, named):
+    """Issue 22 item 3: models {a, a--x} on datasets {x--y, y} planned three fine-tunes
+    for four pairs (a on x--y and a--x on y are both a--x--y)."""
+    cfg = _pipeline()
+    cfg["models"] = {m: {"source": "embedded:smollm2"} for m in models}
+    cfg["synth"]["s"]["model"] = models[0]
+    cfg["datasets"] = {d: {"synth": "s", "recipe": "uniform", "k": 2} for d in datasets}
+    cfg["train"] = {"models": {m: {} for m in models}}
+    with pytest.raises(DartError) as err:
+        validate(cfg, source="cfg.yaml")
+    assert str(err.value).startswith(f"cfg.yaml: {named}")
+
+
+def test_dart_config_refuses_a_double_dash_name(run_dart, tmp_path):
+    cfg = _pipeline()
+    cfg["datasets"]["x--y"] = cfg["datasets"]["u"]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_dart("config", "c.yaml")
+    assert proc.returncode == 2 and "key datasets.x--y: a dataset name" in proc.stderr
+
+
 def test_finetuned_names_and_eval_matrix():
     from dart.config import eval_benchmarks, eval_models, eval_template, finetuned_models
 
@@ -129,6 +158,50 @@ def test_command_line_strings_are_coerced_to_schema_types():
     assert cfg["train"]["models"]["m"]["packing"] is False
     with pytest.raises(DartError, match=r"grader\.memory_mb"):
         validate(_pipeline(grader={"memory_mb": "lots"}))
+
+
+@pytest.mark.parametrize("text", ["none", "null", "~", "None", "NULL"])
+def test_only_a_real_yaml_null_is_null(text):
+    """Issue 22 item 8: ``subset: "none"`` became no subset, without a word."""
+    source = {"format": "gsm8k", "source": "openai/gsm8k", "subset": text, "revision": text}
+    cfg = validate(_pipeline(queries={"g": source}))
+    assert cfg["queries"]["g"]["subset"] == text and cfg["queries"]["g"]["revision"] == text
+    real = yaml.safe_load("subset: null\nrevision: ~\n")
+    cfg = validate(_pipeline(queries={"g": {**source, **real}}))
+    assert cfg["queries"]["g"]["subset"] is None and cfg["queries"]["g"]["revision"] is None
+
+
+def test_a_yaml_null_from_the_command_line_is_null():
+    """``snakemake --config`` hands every nested scalar over as text (YAML's base
+    loader): there, and only there, "null" and "~" are YAML's nulls."""
+    given = {"queries": {"g": {"format": "gsm8k", "source": "openai/gsm8k", "subset": "null",
+                               "revision": "~", "split": "none"}}}  # fmt: skip
+    cfg = validate(_pipeline(**given), command_line=given)
+    g = cfg["queries"]["g"]
+    assert (g["subset"], g["revision"], g["split"]) == (None, None, "none")
+    other = validate(_pipeline(**given), command_line={"seed": "3"})
+    assert other["queries"]["g"]["subset"] == "null"
+
+
+def test_snakemake_config_null_reaches_the_rule_as_null(tmp_path, repo_root, dart_env):
+    import subprocess
+    import sys
+
+    cfg = {"queries": {"g": {"format": "gsm8k", "source": "openai/gsm8k", "subset": "main"}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+
+    def dry_run(*config):
+        return subprocess.run(
+            [sys.executable, "-m", "snakemake", "data/queries/g.parquet", "-n", "-p",
+             "-s", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+             "--configfile", str(tmp_path / "config.yaml"), *config],
+            cwd=tmp_path, env=dart_env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    assert "--subset=main " in dry_run().stdout
+    override = "queries={g: {format: gsm8k, source: openai/gsm8k, subset: null}}"
+    proc = dry_run("--config", override)
+    assert "--subset= " in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_train_hyperparameters_in_the_schema_match_dart_train():
@@ -171,6 +244,8 @@ def _respell(value, *, as_text: bool):
         return {k: v if k in FREE_FORM else _respell(v, as_text=as_text) for k, v in value.items()}
     if isinstance(value, list):
         return [_respell(v, as_text=as_text) for v in value]
+    if value is None:
+        return "null" if as_text else None  # Snakemake's base loader: text
     if isinstance(value, bool):
         return str(value).lower() if as_text else value
     if isinstance(value, int):
@@ -189,7 +264,8 @@ def test_every_block_has_one_spelling_per_value(repo_root, paper, as_text):
     cfg = load(repo_root / ("config.paper.yaml" if paper else "config.yaml"))
     for block in cfg:
         respelled = {**cfg, block: _respell(cfg[block], as_text=as_text)}
-        assert validate(respelled) == cfg, block
+        given = {block: respelled[block]} if as_text else None
+        assert validate(respelled, command_line=given) == cfg, block
     assert isinstance(cfg["grader"]["timeout"], float) and isinstance(cfg["seed"], int)
 
 

@@ -94,6 +94,68 @@ def test_snakefile_refuses_it_before_any_job(tmp_path, dart_env, repo_root):
     assert not (tmp_path / "results").exists()
 
 
+# Issue 22 item 6: an engine option has the range of the flag of the same name.
+OUT_OF_RANGE = {
+    "transformers": {"threads": 0, "batch_size": 0},
+    "vllm": {
+        "tensor_parallel_size": 0,
+        "pipeline_parallel_size": 0,
+        "seed": -1,
+        "max_num_seqs": 0,
+        "gpu_memory_utilization": 1.5,
+        "cpu_offload_gb": -1,
+    },
+    "openai": {"concurrency": 0, "timeout": 0, "max_retries": -1, "backoff": float("nan")},
+}
+
+
+@pytest.mark.parametrize(
+    ("engine", "name", "value"),
+    [(e, k, v) for e, bad in OUT_OF_RANGE.items() for k, v in bad.items()],
+)
+def test_engine_option_out_of_range_is_refused_naming_it(engine, name, value):
+    base = {"base_url": "http://h/v1"} if engine == "openai" else {}
+    check_options(engine, {**base, name: 1 if name != "gpu_memory_utilization" else 0.5})
+    with pytest.raises(DartError, match=rf"^here: {name} must be "):
+        check_options(engine, {**base, name: value}, "here")
+
+
+def test_engine_option_types_are_refused():
+    for value in (True, "4", [4], 2.5):
+        with pytest.raises(DartError, match="threads"):
+            check_options("transformers", {"threads": value})
+    check_options("transformers", {"threads": None})  # null: the engine's default
+
+
+def test_threads_0_is_refused_by_config_flag_json_alike(capsys):
+    """``eval.engine_options: {threads: 0}`` and ``--engine-options-json '{"threads": 0}'``
+    are refused with the words ``--threads 0`` gets: one range, one message."""
+    from dart.evaluate.cli import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["generate", "--threads", "0"])
+    words = "must be at least 1, got 0"
+    assert f"argument --threads: {words}" in capsys.readouterr().err
+    with pytest.raises(DartError, match=f"key eval.engine_options: threads {words}"):
+        validate(_config("transformers", {"threads": 0}, "eval"), source="cfg.yaml")
+    ns = argparse.Namespace(engine="transformers", threads=2, batch_size=8, revision=None,
+                            engine_options_json='{"threads": 0}')  # fmt: skip
+    with pytest.raises(DartError, match=f"--engine-options-json: threads {words}"):
+        engine_options(ns)
+
+
+def test_every_range_is_a_flag_or_an_engine_option():
+    """The table holds no stray name: each is some engine's option or a verb's flag."""
+    from dart.options import RANGES
+
+    flags = {"n", "limit", "workers", "chunk_size", "gpus", "ngram", "min_overlap", "cap",
+             "max_new_tokens"}  # fmt: skip
+    engine_names = set().union(*ENGINE_OPTIONS.values())
+    assert set(RANGES) <= engine_names | flags, set(RANGES) - engine_names - flags
+
+
 def test_engine_gpus_is_the_product_of_every_parallel_size():
     assert engine_gpus("vllm", {}) == 1
     assert engine_gpus("vllm", {"tensor_parallel_size": 2}) == 2

@@ -321,3 +321,32 @@ def test_evaluation_records_the_models_own_weights_hash_and_audit_checks_it(
     out = capsys.readouterr().out
     assert "FAILED: m.json: stale: weights_sha256" in out, out
     assert "m.gen.parquet  [stale]  sha256:" in out and f"is not m's weights hash {own[:12]}" in out
+
+
+# --------------------------------------------------------------------------- issue 22 item 10
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_failed_snakemake_check_is_not_ok(tmp_path, monkeypatch, capsys, as_json):
+    """``dart audit`` said OK, exit 0, when its own ``--list-changes params`` failed."""
+    from dart import cli
+
+    monkeypatch.chdir(tmp_path)
+    Path("out.txt").write_text("x")
+    Path("Snakefile").write_text("rule make:\n    output: 'out.txt'\n    shell: 'touch {output}'\n")
+    record = write_record("out.txt", step="test")
+    record.update(rule="make", workflow={**record["workflow"], "snakefile": "Snakefile"})
+    Path("out.txt.prov.json").write_text(json.dumps(record))
+    flags = ["--json"] if as_json else []
+    assert cli.main(["audit", "out.txt", *flags]) == 0, capsys.readouterr().out  # check made
+    assert "0 output(s) with changed params" in capsys.readouterr().out
+    Path("Snakefile").write_text("rule make:\n    output 'out.txt'\n")  # Snakemake fails on it
+    assert cli.main(["audit", "out.txt", *flags]) == 1
+    out = capsys.readouterr().out
+    if as_json:
+        doc = json.loads(out)
+        assert doc["ok"] is False and "list-changes params failed" in doc["snakemake"][0]
+    else:
+        assert "FAILED: the rule-params check could not be made" in out
+        assert "snakemake --list-changes params failed" in out and "OK:" not in out
+    assert cli.main(["audit", "out.txt", "--no-snakemake", *flags]) == 0

@@ -211,3 +211,20 @@ def test_overlong_query_is_skipped_and_counted_or_stops(tmp_path):
     assert frame.height == 2 and stats["too_long"] == 1 and stats["max_chars"] == 1000
     with pytest.raises(DartError, match=r"g\.jsonl: row 3: .*5001 characters.*max_chars=1000"):
         ingest("gsm8k", str(src), name="g", options={"max_chars": 1000, "too_long": "error"})
+
+
+def test_columns_error_names_the_file_and_config_key(tmp_path, caplog):
+    """Issue 22 item 1: a column mapping split by the shell (``query=the problem`` unquoted)
+    said only ``--columns: expected KEY=COLUMN ...; got 'problem'``."""
+    from dart import cli
+
+    raw = tmp_path / "mine.jsonl"
+    raw.write_text(json.dumps({"the problem": "What is 2+2?", "gold $(x)": "4"}) + "\n")
+    out = tmp_path / "q.parquet"
+    base = ["queries", str(raw), "--format", "table", "--name", "mine", "-o", str(out)]
+    assert cli.main([*base, "--columns", "query=the", "problem", "gold=gold $(x)"]) == 2
+    err = caplog.text
+    assert f"{raw}: --columns (config key queries.mine.columns): expected KEY=COLUMN" in err
+    assert "got 'problem'" in err and not out.exists()
+    assert cli.main([*base, "--columns", "query=the problem", "gold=gold $(x)"]) == 0
+    assert pl.read_parquet(out)["gold"].to_list() == ["4"]

@@ -11,7 +11,7 @@ from dart.train.launch import is_launched, torchrun_argv
 
 def _args(**over):
     base = dict(dataset="d.parquet", base="m", hyperparams_json='{"gpus": 8}', seed=3,
-                threads=2, name="m--d", output="out/m--d")  # fmt: skip
+                threads=2, name="m--d", output="out/m--d", report_to=[])  # fmt: skip
     return SimpleNamespace(**{**base, **over})
 
 
@@ -34,6 +34,13 @@ def test_torchrun_argv(gpus):
     assert rest[7:] == ["--dataset", "d.parquet", "--base", "m", "--hyperparams-json",
                      '{"gpus": 8}', "--seed", "3", "--threads", "2", "--name", "m--d",
                      "-o", "out/m--d"]  # fmt: skip
+
+
+def test_every_rank_gets_report_to():
+    argv = torchrun_argv(_args(report_to=["tensorboard", "wandb"]), processes=2, rule=None,
+                         wildcards={}, python="py")  # fmt: skip
+    at = argv.index("--report-to")
+    assert argv[at : at + 4] == ["--report-to", "tensorboard", "wandb", "--name"]
 
 
 def test_torchrun_argv_rejects_cpu_and_detects_workers():

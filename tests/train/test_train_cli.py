@@ -263,3 +263,52 @@ def test_fine_tune_that_changes_no_weight_is_refused(tiny_base, tmp_path):
 
 def training_history(out: Path) -> list[dict]:
     return json.loads((out / "trainer_state.json").read_text())["log_history"]
+
+
+# --------------------------------------------------------------------------- report_to
+
+
+def test_report_to_reaches_the_trainer(tiny_base, tmp_path):
+    """``train.report_to``: none by default; each tool named goes to the Trainer."""
+    from dart.train import finetune as ft
+    from dart.train.hyperparams import Hyperparams
+
+    hp = Hyperparams.from_dict({**HP})
+    runtime = {"device": "cpu", "precision": "fp32", "deepspeed_config": None,
+               "attn_implementation": "sdpa", "world_size": 1}  # fmt: skip
+    plan = ft.make_plan(hp, [[]] * 4)
+    assert ft.training_arguments(hp, plan, runtime, tmp_path / "w", 7).report_to == []
+    for tools in (["wandb"], ["mlflow"], ["wandb", "mlflow"]):
+        targs = ft.training_arguments(hp, plan, runtime, tmp_path / "w", 7, tools)
+        assert targs.report_to == tools
+
+
+def test_report_to_a_tool_not_installed_is_refused_before_anything(tiny_base, tmp_path):
+    import importlib.util
+
+    missing = [t for t in ("tensorboard", "wandb", "mlflow") if importlib.util.find_spec(t) is None]
+    if not missing:
+        pytest.skip("tensorboard, wandb and mlflow are all installed here")
+    dataset = write_dataset(tmp_path / "d.parquet", n=4)
+    out = tmp_path / "models" / "m"
+    with pytest.raises(DartError, match=f"train.report_to: {missing[0]} is not installed"):
+        train_here([*train_args(dataset, tiny_base, out), "--report-to", missing[0]])
+    assert _no_outputs(out)
+
+
+def test_tensorboard_logs_offline_into_the_model_folder(tiny_base, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard", reason="tensorboard is not installed in this venv")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "unused")  # restored after the test
+    dataset = write_dataset(tmp_path / "d.parquet", n=4)
+    out = tmp_path / "tb"
+    argv = [*train_args(dataset, tiny_base, out, epochs=2, global_batch=2), "--report-to",
+            "tensorboard"]  # fmt: skip
+    assert train_here(argv) == 0
+    events = EventAccumulator(str(out / "runs"))
+    events.Reload()
+    losses = [e.value for e in events.Scalars("train/loss")]
+    steps = [e for e in training_history(out) if "loss" in e]
+    assert losses == pytest.approx([e["loss"] for e in steps]) and len(losses) == 4
+    assert not out.with_name("tb.work").exists()

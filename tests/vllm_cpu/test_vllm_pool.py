@@ -81,7 +81,7 @@ def _workdir(tmp_path_factory, name: str, model: Path) -> Path:
 def straight(repo_root, vllm_env, smollm2_folder, tmp_path_factory) -> Path:
     workdir = _workdir(tmp_path_factory, "vllm-pool", smollm2_folder)
     proc = _snakemake(repo_root, workdir, vllm_env, VERIFIED)
-    logs = "".join(p.read_text()[-3000:] for p in workdir.glob("logs/pool/**/*.log"))
+    logs = "".join(p.read_text()[-3000:] for p in workdir.glob("results/logs/pool/**/*.log"))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:] + logs
     return workdir
 
