@@ -94,6 +94,7 @@ def generate_shard(
         raise DartError(f"generate: chunk_size must be >= 1, got {chunk_size}")
     params = params.with_stop(template.stop)
     rows = _with_prompts(plan, queries, template, engine.tokenizer)
+    engine.bind_trials(rows)
     model = engine.describe()
     requests = [
         Request(sample_id, prompt, seed)

@@ -18,7 +18,7 @@ from typing import Any
 
 from dart.errors import DartError
 
-FORMATS = ("math", "gsm8k", "table", "generated")
+FORMATS = ("math", "gsm8k", "table", "generated", "math-like", "gsm8k-like")
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*")
 
 
