@@ -52,6 +52,7 @@ def card_data(
         "template_version": lineage.get("template_version"),
         "decontaminated": contamination.get("decontaminate") if contamination else None,
         "flagged_queries": contamination.get("flagged_queries") if contamination else None,
+        "simulated": True if stats.get("simulated") else None,
     }
     return DatasetCardData(
         pretty_name=name, language=["en"], license=license,
@@ -138,6 +139,14 @@ def contamination_text(stats: Mapping[str, Any]) -> str:
     )
 
 
+SIMULATED_WARNING = (
+    "> **SIMULATED: a rehearsal, not data.** Every response of this dataset was written by "
+    "the `simulated` engine (no model): right or wrong by a drawn pass rate, the text a "
+    "filler with the answer boxed. It measures the pipeline's cost and shape only. "
+    "`dart train` refuses it unless the fine-tune sets `allow_simulated: true`."
+)
+
+
 def build_card(
     name: str, stats: Mapping[str, Any], *, data_file: str,
     lineage: Mapping[str, Any] | None = None, sources: Sequence[str] = (),
@@ -150,6 +159,7 @@ def build_card(
     meta = card_data(name, stats, data_file, license=license, sources=sources, lineage=lineage)
     parts = [
         f"# {name}",
+        *([SIMULATED_WARNING] if stats.get("simulated") else []),
         "Synthetic step-by-step math solutions built by difficulty-aware rejection sampling "
         "(a reproduction of DART-Math, arXiv 2407.13690). Every row is a response judged "
         "correct against the reference answer." + (f"\n\n{description}" if description else ""),
