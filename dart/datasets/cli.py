@@ -118,7 +118,7 @@ def simulated_pool(dataset, verified: list[str]) -> bool:
     """Whether the pool's responses came from the simulated engine: a row's ``model``
     says ``simulated:...`` or a verified shard's record says ``simulated``."""
     models = dataset["model"].drop_nulls().unique().to_list() if "model" in dataset.columns else []
-    return any(str(m).startswith("simulated:") for m in models) or any(
+    return any(str(m).startswith("simulated") for m in models) or any(
         is_simulated(p) for p in verified
     )
 

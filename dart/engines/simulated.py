@@ -322,7 +322,7 @@ class SimulatedEngine(Engine):
         return {
             "engine": self.name,
             "engine_version": SIMULATED_VERSION,
-            "model": f"simulated:{self.model}",
+            "model": f"simulated:{self.model}" if self.model else "simulated",
             "revision": self.revision,
             "simulated": True,
             "clock": "simulated",

@@ -122,5 +122,7 @@ def load_plan_shard(plan_path: str | Path, shard: int | None) -> pl.DataFrame:
 
 def model_inputs(model: str) -> list[str]:
     """The model as a provenance input when it is a local folder with a record or files."""
+    if not model:  # the simulated engine: no model
+        return []
     path = Path(model)
     return [str(path)] if path.exists() and (read_record(path) or path.is_dir()) else []

@@ -101,7 +101,7 @@ def refuse_simulated(dataset: Path, hp: Hyperparams) -> None:
     simulated = provenance.is_simulated(dataset)
     if not simulated and dataset.is_file() and "model" in pl.read_parquet_schema(dataset):
         models = pl.scan_parquet(dataset).select(pl.col("model").unique()).collect()
-        simulated = any(str(m).startswith("simulated:") for m in models["model"].drop_nulls())
+        simulated = any(str(m).startswith("simulated") for m in models["model"].drop_nulls())
     if simulated and not hp.allow_simulated:
         raise DartError(
             f"{dataset}: cut from a simulated pool (a rehearsal: engine simulated, no model); "
