@@ -21,9 +21,9 @@ import time
 import numpy as np
 import polars as pl
 
-from dart.datasets.recipes import Recipe, recipe_from_config
 from dart.pool.planner import Prior, plan_round, recipe_needs
 from dart.pool.tally import update_tally
+from dart.recipes import Recipe, recipe_from_config
 
 # group -> (queries, mean pass rate, Beta concentration, share never solved)
 POPULATION = {

@@ -6,10 +6,16 @@ benchmarks): an unreadable file or a missing column is a DartError naming the fi
     frame = read_table("data/queries/gsm8k.parquet", {"query_id", "query"}, "queries")
     both = read_tables(["a.parquet", "b.parquet"], {"query_id"}, "queries")
     recipes = load_json_arg('{"uniform": {"recipe": "uniform", "k": 4}}', "recipes")
+    plan = read_json_cached("results/pool/smollm2/round0/plan.json")   # {} when absent
+
+``read_json_cached`` reads a JSON file once per (path, mtime, size): the workflow's many
+input functions that ask the same question during one DAG build read each plan and tally
+once, and a file rewritten during the run (a re-plan) is read again.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Collection, Sequence
@@ -85,3 +91,30 @@ def load_json_arg(value: str, what: str) -> Any:
     except json.JSONDecodeError as exc:
         where = what if text is value else f"{value}: {what}"
         raise DartError(f"{where}: invalid JSON ({exc})") from exc
+
+
+# --------------------------------------------------------------------------- cached JSON reads
+
+
+def _stat_key(path: str | os.PathLike) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.fspath(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_json_at(key: tuple[str, int, int]) -> Any:
+    return json.loads(Path(key[0]).read_text())
+
+
+def read_json_cached(path: str | os.PathLike) -> Any:
+    """A JSON file's content, read once per (path, mtime, size); {} when absent."""
+    key = _stat_key(path)
+    return {} if key is None else _read_json_at(key)
+
+
+def file_key(path: str | os.PathLike | None) -> tuple[str, int, int] | None:
+    """(path, mtime, size) of a file, the cache key of what was read from it."""
+    return None if path is None else _stat_key(path)

@@ -38,6 +38,10 @@ Snakefile refuse an unknown option before any job starts) and by the verbs'
   values are checked here too (``check_simulated_values``).
 
     check_options("vllm", {"enforce_eager": True}, "synth.x.engine_options")
+
+The rules read two more facts of an engine from here: the GPUs a job asks for
+(``engine_gpus``: vllm's tensor x pipeline parallel sizes, else 0) and its conda
+environment (``engine_env``).
 """
 
 from __future__ import annotations
@@ -243,3 +247,18 @@ def check_simulated_values(options: Mapping[str, Any], where: str) -> None:
     if options.get("seconds_per_token") is not None:
         _number(options["seconds_per_token"], f"{where}.seconds_per_token", 0.0, None,
                 open_low=True)  # fmt: skip
+
+
+def engine_gpus(engine: str, options: Mapping[str, Any]) -> int:
+    """GPUs a generation job of ``engine`` asks for: for vllm the product of every
+    parallel size it reads (tensor x pipeline; tensor 2 x pipeline 2 needs 4 GPUs),
+    else 0 (transformers runs on the job's CPUs; an openai server has its own GPUs)."""
+    if engine != "vllm":
+        return 0
+    sizes = [options.get(k) or 1 for k in ("tensor_parallel_size", "pipeline_parallel_size")]
+    return int(math.prod(int(s) for s in sizes))
+
+
+def engine_env(engine: str) -> str:
+    """The conda environment file (relative to rules/) a job running ``engine`` uses."""
+    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"

@@ -15,7 +15,8 @@ Nothing here writes a file. Reads are cached by the file's (path, mtime, size), 
 many input functions that ask the same question during one DAG build read each plan
 and tally once, and a file rewritten during the run (a re-plan) is read again.
 
-    from dart.workflow import Workflow, read_json_cached
+    from dart.inputs import read_json_cached
+    from dart.workflow import Workflow
     wf = Workflow(config, read_plan=lambda s, r: read_json_cached(f".../round{r}/plan.json"),
                   needs_more=lambda s, tally: False)
     wf.pool_rounds("smollm2")     # [0, 1, 2]
@@ -23,7 +24,6 @@ and tally once, and a file rewritten during the run (a re-plan) is read again.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -37,38 +37,11 @@ from dart.config import (
     eval_models,
     finetuned_models,
     pool_recipes,
-    recipe_config,
 )
+from dart.inputs import file_key, read_json_cached
 
 PlanReader = Callable[[str, int], Mapping[str, Any]]
 NeedsMore = Callable[[str, "str | None"], bool]
-
-
-# --------------------------------------------------------------------------- cached reads
-
-
-def _stat_key(path: str | os.PathLike) -> tuple[str, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (os.fspath(path), st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=4096)
-def _read_json_at(key: tuple[str, int, int]) -> Any:
-    return json.loads(Path(key[0]).read_text())
-
-
-def read_json_cached(path: str | os.PathLike) -> Any:
-    """A JSON file's content, read once per (path, mtime, size); {} when absent."""
-    key = _stat_key(path)
-    return {} if key is None else _read_json_at(key)
-
-
-def file_key(path: str | os.PathLike | None) -> tuple[str, int, int] | None:
-    """(path, mtime, size) of a file, the cache key of what was read from it."""
-    return None if path is None else _stat_key(path)
 
 
 # --------------------------------------------------------------------------- names
@@ -97,18 +70,6 @@ def column_args(spec: Mapping[str, Any]) -> str:
 def sources_before(cfg: Mapping[str, Any], source: str) -> list[str]:
     names = list(cfg["queries"])
     return names[: names.index(source)]
-
-
-def recipe_label(cfg: Mapping[str, Any], dataset: str) -> str:
-    """A dataset's recipe and its own settings, e.g. 'uniform (k=40)'."""
-    spec = recipe_config(cfg, dataset)
-    keys = ", ".join(f"{k}={v}" for k, v in sorted(spec.items()) if k not in ("recipe", "synth"))
-    return f"{spec['recipe']} ({keys})" if keys else spec["recipe"]
-
-
-def engine_gpus(engine: str, options: Mapping[str, Any]) -> int:
-    """GPUs a generation job asks for: vllm's tensor-parallel size, else 0."""
-    return int(options.get("tensor_parallel_size", 1)) if engine == "vllm" else 0
 
 
 class Workflow:
@@ -151,6 +112,12 @@ class Workflow:
             else f"{self.data}/models/{name}"
         )
 
+    def synth_model_inputs(self, synth: str) -> list[str]:
+        """The pool's model folder as a generation input; none for the simulated engine,
+        which needs no model (and so no download)."""
+        spec = self.cfg["synth"][synth]
+        return [] if spec["engine"] == "simulated" else [self.model_folder(spec["model"])]
+
     def synth_queries(self, synth: str) -> list[str]:
         return [self.queries_file(s) for s in self.cfg["synth"][synth]["queries"]]
 
@@ -166,6 +133,11 @@ class Workflow:
     def previous_tally(self, synth: str, round_: int | str) -> str | None:
         r = int(round_)
         return None if r == 0 else self.tally_file(synth, r - 1)
+
+    def previous_tally_option(self, synth: str, round_: int | str, flag: str) -> str:
+        """``flag`` and the previous round's tally, shell-quoted; "" for round 0."""
+        previous = self.previous_tally(synth, round_)
+        return f"{flag} {shlex.quote(previous)}" if previous else ""
 
     def verified_shards(self, synth: str, round_: int) -> list[str]:
         shards = self.cfg["synth"][synth]["shards"]
@@ -376,52 +348,6 @@ class Workflow:
         if not Path(tally).exists():
             return False  # a deleted tally is rebuilt by the DAG
         return self.needs_more(synth, tally)
-
-
-# --------------------------------------------------------------------------- report labels
-
-
-def yield_text(per: Mapping[str, Mapping[str, Any]]) -> str:
-    """'0: 3/48 · 1: 5/51' (kept rows / trials used) from a stats table by round or level."""
-    return " · ".join(
-        f"{key}: {row.get('rows', 0)}/{row.get('trials_used', 0)}" for key, row in per.items()
-    )
-
-
-def dataset_report_labels(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
-    """Report labels of a dataset's stats.json: its headline figures (read at report time)."""
-    stats = read_json_cached(f"{cfg['results_dir']}/datasets/{dataset}/stats.json")
-    return {
-        "dataset": dataset,
-        "item": "stats",
-        "pool": cfg["datasets"][dataset]["synth"],
-        "recipe": recipe_label(cfg, dataset),
-        "rows": stats.get("rows", 0),
-        "queries with rows": stats.get("queries_with_rows", 0),
-        "yield per round": yield_text(stats.get("cost_per_round", {})),
-        "yield per level": yield_text(stats.get("cost_per_level", {})),
-    }
-
-
-def pool_report_labels(cfg: Mapping[str, Any], synth: str) -> dict[str, Any]:
-    """Report labels of a pool's pool.json: rounds, trials, correct and yield."""
-    pool = read_json_cached(f"{cfg['results_dir']}/pool/{synth}/pool.json")
-    trials, correct = pool.get("trials", 0), pool.get("correct", 0)
-    return {
-        "pool": synth,
-        "item": "pool summary",
-        "rounds": len(pool.get("rounds", [])),
-        "trials": trials,
-        "correct": correct,
-        "yield": f"{correct / trials:.3f}" if trials else "-",
-        "queries": pool.get("queries", 0),
-        "exhausted": len(pool.get("exhausted", [])),
-    }
-
-
-def engine_env(engine: str) -> str:
-    """The conda environment file (relative to rules/) of a generation engine."""
-    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/cpu.yaml"
 
 
 def job_shell_prefix(snakefile: str | os.PathLike, configfiles: Iterable[str | os.PathLike]) -> str:

@@ -4,14 +4,16 @@ alone: the merged config and each pool's recipes.json are written when a run sta
 """
 
 from dart.config import eval_template, pool_recipes, recipe_config, write_merged
+from dart.datasets.report import dataset_report_labels
+from dart.inputs import read_json_cached
 from dart.lineage import versions as code_versions
-from dart.datasets.recipes import recipes_from_config as check_recipes
+from dart.options import engine_env, engine_gpus
 from dart.pool.planner import needs_more
 from dart.pool.recipes_cli import sync_recipes
-from dart.workflow import Workflow, canonical_json, column_args, engine_gpus, one_of
-from dart.workflow import quoted, read_json_cached
-from dart.workflow import dataset_report_labels, engine_env, job_shell_prefix
-from dart.workflow import pool_report_labels
+from dart.pool.report import pool_report_labels
+from dart.recipes import recipes_from_config as check_recipes
+from dart.workflow import Workflow, canonical_json, column_args, job_shell_prefix
+from dart.workflow import one_of, quoted
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]

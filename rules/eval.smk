@@ -51,9 +51,7 @@ rule eval_generate:
     benchmark:
         "benchmarks/eval/{emodel}/{benchmark}.generate.tsv"
     conda:
-        "../envs/vllm.yaml"
-        if config["eval"]["engine"] == "vllm"
-        else "../envs/cpu.yaml"
+        engine_env(config["eval"]["engine"])
     threads: 2
     resources:
         mem_mb=6000,

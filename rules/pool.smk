@@ -27,11 +27,7 @@ checkpoint plan:
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
-        tally=lambda w: (
-            f"--tally {WF.previous_tally(w.synth, w.round)}"
-            if WF.previous_tally(w.synth, w.round)
-            else ""
-        ),
+        tally=lambda w: WF.previous_tally_option(w.synth, w.round, "--tally"),
         # a file, not an input: a changed recipe never re-plans a finished round (a raised
         # target grows the pool by new rounds: WF.dataset_inputs)
         recipes=lambda w: WF.recipes_file(w.synth),
@@ -52,7 +48,8 @@ rule generate:
         # shards wait for the new plan, and rerun only if it changed (same checksum: kept).
         plan=lambda w: checkpoints.plan.get(synth=w.synth, round=w.round).output.plan,
         queries=lambda w: WF.synth_queries(w.synth),
-        model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
+        # no model for the simulated engine (`--model ''`): nothing to download
+        model=lambda w: WF.synth_model_inputs(w.synth),
     output:
         f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
     log:
@@ -84,7 +81,7 @@ rule generate:
     shell:
         "dart --rule generate --wildcards synth={wildcards.synth},round={wildcards.round},shard={wildcards.shard}"
         " generate --plan {input.plan:q} --shard {wildcards.shard} --queries {input.queries:q}"
-        " --engine {params.engine} --model {input.model:q} --template {params.template:q}"
+        " --engine {params.engine} --model={input.model:q} --template {params.template:q}"
         " --sampling-json {params.sampling:q} --engine-options-json {params.options:q}"
         " --chunk-size {params.chunk_size} --threads {threads} --gpus {resources.gpu}"
         " -o {output:q} > {log:q} 2>&1"
@@ -129,11 +126,7 @@ rule tally:
     conda:
         "../envs/cpu.yaml"
     params:
-        previous=lambda w: (
-            f"--previous {WF.previous_tally(w.synth, w.round)}"
-            if WF.previous_tally(w.synth, w.round)
-            else ""
-        ),
+        previous=lambda w: WF.previous_tally_option(w.synth, w.round, "--previous"),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth},round={wildcards.round}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"

@@ -386,7 +386,7 @@ def test_config_refuses_duplicate_seeds_and_non_finite_numbers(
 
 def _bounded_leaves(value, node, root, path=()):
     """(key path, schema node) of every number in a merged config that has a bound."""
-    from dart.config import _resolve
+    from dart.config.validation import _resolve
 
     node = _resolve(node, root)
     if isinstance(value, dict):

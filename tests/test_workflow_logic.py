@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from dart.config import pool_recipes, validate
+from dart.inputs import read_json_cached
 from dart.pool.planner import needs_more
-from dart.workflow import Workflow, canonical_json, read_json_cached
+from dart.workflow import Workflow, canonical_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -237,7 +238,7 @@ def test_pool_recipes_keep_each_recipes_own_keys(tmp_path):
 def test_job_shell_prefix_names_the_workflow_files(tmp_path, monkeypatch):
     import subprocess
 
-    from dart.workflow import engine_env, job_shell_prefix
+    from dart.workflow import job_shell_prefix
 
     monkeypatch.chdir(tmp_path)
     prefix = job_shell_prefix("Snake file", [tmp_path / "config.yaml", "/elsewhere/c{1}.yaml"])
@@ -248,5 +249,3 @@ def test_job_shell_prefix_names_the_workflow_files(tmp_path, monkeypatch):
     ).stdout.strip()  # fmt: skip
     assert out == f"{tmp_path}/Snake file|config.yaml{os.pathsep}/elsewhere/c{{1}}.yaml"
     assert shown.startswith("set -euo pipefail; ")
-    assert engine_env("vllm") == "../envs/vllm.yaml"
-    assert engine_env("transformers") == "../envs/cpu.yaml"

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dart.datasets.recipes import Recipe
 from dart.decontam.overlap import counts_by_benchmark
 from dart.errors import DartError
+from dart.recipes import Recipe
 
 LIGHT = ("query_id", "trial", "correct", "round", "completion_tokens", "gen_seconds")
 HEAVY = (
@@ -216,6 +216,22 @@ def build_stats(
     }
 
 
+def keep_first_correct(recipe: Recipe, rows: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
+    """Keep the first correct rows in trial order per query, as ``recipe`` allows.
+
+    ``rows`` has at least ``query_id, trial, correct``; ``targets`` is the frame of
+    :meth:`Recipe.targets`. Returns the kept rows of ``rows`` (only in-scope queries).
+    """
+    joined = rows.join(targets, on="query_id", how="inner")
+    correct = joined.filter(pl.col("correct"))
+    if recipe.mode == "trials":
+        return correct.filter(pl.col("trial") < pl.col("min_trials")).select(rows.columns)
+    ranked = correct.with_columns(
+        _rank=pl.col("trial").rank("ordinal").over("query_id").cast(pl.Int64)
+    )
+    return ranked.filter(pl.col("_rank") <= pl.col("target")).select(rows.columns)
+
+
 def select_rows(
     rows: pl.DataFrame, queries: pl.DataFrame, recipe: Recipe, cap: int | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float | None]:
@@ -223,7 +239,7 @@ def select_rows(
     summary = query_summary(rows, queries)
     cap_eff = cap if cap is not None else int(summary["trials"].max() or 0) + (recipe.n_probe or 1)
     targets, k_p = recipe.targets(summary, cap_eff, strict=False)
-    kept = recipe.select(rows, targets)
+    kept = keep_first_correct(recipe, rows, targets)
     use = used_trials(kept, targets, summary)
     per_query = (
         use.join(summary.select("query_id", "level", "source", "correct", "_order"), on="query_id")

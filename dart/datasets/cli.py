@@ -23,7 +23,6 @@ from pathlib import Path
 from dart.datasets.assemble import assemble
 from dart.datasets.card import dataset_card
 from dart.datasets.plots import plot_all
-from dart.datasets.recipes import recipe_from_config
 from dart.decontam.overlap import read_contamination
 from dart.inputs import load_json_arg, table_columns
 from dart.lineage.records import (
@@ -37,6 +36,7 @@ from dart.lineage.records import (
 )
 from dart.options import at_least
 from dart.queries.table import read_queries
+from dart.recipes import recipe_from_config
 
 log = logging.getLogger(__name__)
 

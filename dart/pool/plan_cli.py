@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
 from dart.inputs import load_json_arg, read_table
 from dart.lineage.records import write_json_atomic, write_parquet_atomic, write_record
 from dart.options import above, at_least, finite
 from dart.pool.planner import Prior, plan_round
 from dart.queries.table import read_queries
+from dart.recipes import Recipe, recipes_from_config
 
 log = logging.getLogger(__name__)
 

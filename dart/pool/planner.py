@@ -28,10 +28,10 @@ import numpy as np
 import polars as pl
 
 from dart.config import pool_recipes
-from dart.datasets.recipes import Recipe, recipes_from_config
 from dart.errors import DartError
 from dart.pool.ids import sample_id, trial_seed
 from dart.pool.tally import SCHEMA as TALLY_SCHEMA
+from dart.recipes import Recipe, recipes_from_config
 
 PLAN_SCHEMA: dict[str, pl.DataType] = {
     "query_id": pl.String(),

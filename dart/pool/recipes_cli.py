@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dart.datasets.recipes import recipes_from_config
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_record
+from dart.recipes import recipes_from_config
 
 
 def sync_recipes(doc: Mapping[str, Any], path: str | os.PathLike) -> bool:

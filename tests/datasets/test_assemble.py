@@ -12,11 +12,11 @@ from huggingface_hub import DatasetCard
 from dart.datasets import cli as assemble_cli
 from dart.datasets.assemble import assemble
 from dart.datasets.card import dataset_card
-from dart.datasets.recipes import recipe_from_config
 from dart.decontam import cli as decontam
 from dart.errors import DartError
 from dart.lineage.records import read_record
 from dart.pool import plan_cli, tally_cli
+from dart.recipes import recipe_from_config
 
 RECIPES = {
     "v": {"recipe": "vrt", "trials": 4},

@@ -13,7 +13,7 @@ import yaml
 from dart.config import validate
 from dart.engines import engine_options
 from dart.errors import DartError
-from dart.options import ENGINE_OPTIONS, check_options
+from dart.options import ENGINE_OPTIONS, check_options, engine_env, engine_gpus
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +92,18 @@ def test_snakefile_refuses_it_before_any_job(tmp_path, dart_env, repo_root):
     assert proc.returncode != 0
     assert "key eval.engine_options: unknown option(s) bacth_size" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_engine_gpus_is_the_product_of_every_parallel_size():
+    assert engine_gpus("vllm", {}) == 1
+    assert engine_gpus("vllm", {"tensor_parallel_size": 2}) == 2
+    assert engine_gpus("vllm", {"tensor_parallel_size": 2, "pipeline_parallel_size": 2}) == 4
+    assert engine_gpus("vllm", {"pipeline_parallel_size": 3}) == 3
+    assert engine_gpus("transformers", {"threads": 2}) == 0
+    assert engine_gpus("openai", {"base_url": "http://127.0.0.1:1"}) == 0
+
+
+def test_engine_env_is_the_vllm_env_only_for_vllm():
+    assert engine_env("vllm") == "../envs/vllm.yaml"
+    assert engine_env("transformers") == "../envs/cpu.yaml"
+    assert engine_env("openai") == "../envs/cpu.yaml"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dart.datasets.recipes import recipe_from_config
 from dart.errors import DartError
 from dart.pool.ids import sample_id, trial_seed
 from dart.pool.planner import plan_round, still_needed
 from dart.pool.tally import update_tally
+from dart.recipes import recipe_from_config
 
 KW = dict(seed=7, cap=20, per_round_max=8, shards=3, max_rounds=6)
 

@@ -6,8 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dart.datasets.recipes import recipe_from_config, solve_k_p
+from dart.datasets.assemble import keep_first_correct
 from dart.errors import DartError
+from dart.recipes import recipe_from_config, solve_k_p
 
 
 def summary() -> pl.DataFrame:
@@ -35,7 +36,7 @@ def pool_rows() -> pl.DataFrame:
 
 def kept(recipe) -> dict[str, list[int]]:
     targets, _ = recipe.targets(summary(), cap=100, strict=False)
-    sel = recipe.select(pool_rows(), targets)
+    sel = keep_first_correct(recipe, pool_rows(), targets)
     return {q: sorted(g["trial"].to_list()) for (q,), g in sel.group_by("query_id")}
 
 

@@ -1,10 +1,12 @@
 """Dataset recipes: which responses of a shared pool a dataset keeps.
 
 Every recipe keeps only correct responses and takes, per query, the first ones in
-trial order, so a dataset never depends on how its pool was sharded. The same
-:class:`Recipe` object answers the planner ("how many trials or correct responses
-does this query still need?", :meth:`Recipe.targets`) and the assembly
-(:meth:`Recipe.select`). Nothing here imports an engine.
+trial order, so a dataset never depends on how its pool was sharded. A
+:class:`Recipe` answers the planner ("how many trials or correct responses does this
+query still need?", :meth:`Recipe.targets`); the assembly (``dart.datasets.assemble``)
+keeps the rows those targets allow. Both stages import this module, which sits below
+them (the pool is planned before a dataset is cut from it). Nothing here imports an
+engine.
 
 Accepted keys of a ``datasets:`` entry in ``config.yaml`` (one dict per dataset):
 
@@ -161,23 +163,6 @@ class Recipe:
         )
         assert out.height == n
         return out, k_p
-
-    # ------------------------------------------------------------------ selection
-
-    def select(self, rows: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-        """Keep the first correct rows in trial order per query.
-
-        ``rows`` has at least ``query_id, trial, correct``; ``targets`` is the frame of
-        :meth:`targets`. Returns the kept rows of ``rows`` (only in-scope queries).
-        """
-        joined = rows.join(targets, on="query_id", how="inner")
-        correct = joined.filter(pl.col("correct"))
-        if self.mode == "trials":
-            return correct.filter(pl.col("trial") < pl.col("min_trials")).select(rows.columns)
-        ranked = correct.with_columns(
-            _rank=pl.col("trial").rank("ordinal").over("query_id").cast(pl.Int64)
-        )
-        return ranked.filter(pl.col("_rank") <= pl.col("target")).select(rows.columns)
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description (for plan summaries, stats and cards)."""

@@ -1,0 +1,84 @@
+"""Names derived from a validated config: the fine-tunes a train block makes, the
+recipes a pool serves, the models and benchmarks evaluated and their prompt templates.
+
+    from dart.config.names import finetuned_models
+    finetuned_models(cfg)   # {"smollm2-135m--uniform": {"base": ..., "dataset": ..., "seed": 42}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Each recipe's own keys in a ``datasets`` entry (the schema fills every recipe's
+#: defaults into every entry; these say which belong to the entry's recipe).
+RECIPE_KEYS = {
+    "vrt": {"trials"},
+    "uniform": {"k"},
+    "prop2diff": {"k_p", "size", "n_probe", "min"},
+    "custom": {"target"},
+}
+#: The keys every recipe has.
+COMMON_RECIPE_KEYS = {"recipe", "levels", "sources"}
+
+
+def finetuned_models(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fine-tuned model name -> {base, dataset, seed}, in config order.
+
+    Names are ``{base}--{dataset}``, with ``--s{seed}`` when several seeds are configured.
+    """
+    train = cfg.get("train", {})
+    datasets = train.get("datasets")
+    datasets = list(cfg.get("datasets", {})) if datasets is None else datasets
+    pairs = train.get("pairs")
+    seeds = train.get("seeds", [42])
+    out: dict[str, dict[str, Any]] = {}
+    for base in train.get("models", {}):
+        for dataset in datasets:
+            pair = f"{base}--{dataset}"
+            if pairs is not None and pair not in pairs:
+                continue
+            for seed in seeds:
+                name = pair if len(seeds) == 1 else f"{pair}--s{seed}"
+                out[name] = {"base": base, "dataset": dataset, "seed": seed}
+    return out
+
+
+def recipe_config(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """A dataset's recipe keys (the schema fills every recipe's defaults; keep its own)."""
+    spec = cfg["datasets"][dataset]
+    keep = RECIPE_KEYS[spec["recipe"]] | COMMON_RECIPE_KEYS
+    return {k: v for k, v in spec.items() if k in keep and v is not None}
+
+
+def pool_recipes(cfg: Mapping[str, Any], synth: str) -> dict[str, dict[str, Any]]:
+    """The recipes of every dataset cut from this pool: the union the planner serves."""
+    return {
+        name: recipe_config(cfg, name)
+        for name, spec in cfg["datasets"].items()
+        if spec["synth"] == synth
+    }
+
+
+def eval_models(cfg: Mapping[str, Any]) -> list[str]:
+    """The models evaluated: eval.models, or every trained base model and every fine-tune."""
+    chosen = cfg.get("eval", {}).get("models")
+    if chosen is not None:
+        return list(chosen)
+    return [*cfg.get("train", {}).get("models", {}), *finetuned_models(cfg)]
+
+
+def eval_benchmarks(cfg: Mapping[str, Any]) -> list[str]:
+    chosen = cfg.get("eval", {}).get("benchmarks")
+    return list(cfg.get("benchmarks", {})) if chosen is None else list(chosen)
+
+
+def eval_template(cfg: Mapping[str, Any], model: str) -> str:
+    """The prompt template a model is evaluated with (base: few-shot; fine-tuned: its training template)."""
+    evaluation = cfg["eval"]
+    if model in evaluation["templates"]:
+        return evaluation["templates"][model]
+    tuned = finetuned_models(cfg).get(model)
+    if tuned is None:
+        return evaluation["base_template"]
+    return cfg["train"]["models"][tuned["base"]]["template"]
