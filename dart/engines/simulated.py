@@ -45,6 +45,7 @@ from typing import Any
 from dart.engines.base import Completion, Engine, ProgressFn, Request, SamplingParams
 from dart.engines.versions import SIMULATED_VERSION
 from dart.errors import DartError
+from dart.options import check_simulated_values
 
 #: level key -> (mean pass rate, Beta concentration, share never solved): the calibration
 #: of bench/bench_planner.py (moved here so that both use one copy), which reproduces the
@@ -209,8 +210,6 @@ class SimulatedEngine(Engine):
         seconds_per_token: float | None = None,
         revision: str | None = None,
     ) -> None:
-        from dart.options import check_simulated_values
-
         check_simulated_values(
             {"pass_rate": pass_rate, "beta": beta, "no_answer": no_answer,
              "truncated": truncated, "tokens": tokens, "seconds_per_token": seconds_per_token},
