@@ -26,6 +26,7 @@ checkpoint plan:
         cap=lambda w: config["synth"][w.synth]["cap"],
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
+        shard_min_trials=lambda w: config["synth"][w.synth]["shard_min_trials"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
         tally=lambda w: WF.previous_tally_option(w.synth, w.round, "--tally"),
         # a file, not an input: a changed recipe never re-plans a finished round (a raised
@@ -37,6 +38,7 @@ checkpoint plan:
         " plan --queries {input.queries:q} {params.tally} --recipes {params.recipes:q}"
         " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
         " --per-round-max {params.per_round_max} --shards {params.shards}"
+        " --shard-min-trials {params.shard_min_trials}"
         " --max-rounds {params.max_rounds} -o {output.plan:q} --summary {output.summary:q}"
         " > {log:q} 2>&1"
 

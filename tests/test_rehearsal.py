@@ -66,16 +66,16 @@ def test_datasets_are_complete_and_verified_by_the_real_grader(rehearsal):
         ends = frame.select(pl.col("response").str.contains("boxed", literal=True))
         assert ends.to_series().all()
     verified = pl.concat(
-        pl.read_parquet(p) for p in (rehearsal / "results/pool/deepseek-rl/round0/verified").glob(
-            "*.parquet"
-        )
+        pl.read_parquet(p)
+        for p in (rehearsal / "results/pool/deepseek-rl/round0/verified").glob("*.parquet")
     )
     assert set(verified["verdict"]) >= {"correct", "wrong", "no_answer", "truncated"}
     assert (verified["model"] == "simulated").all()
     meant = verified.select(
         pl.struct("response", "gold")
-        .map_elements(lambda r: r["response"].endswith(f"\\boxed{{{r['gold']}}}$."),
-                      return_dtype=pl.Boolean)  # fmt: skip
+        .map_elements(
+            lambda r: r["response"].endswith(f"\\boxed{{{r['gold']}}}$."), return_dtype=pl.Boolean
+        )  # fmt: skip
         .alias("meant")
     )["meant"]
     assert (meant == (verified["verdict"] == "correct")).all()

@@ -40,6 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-round-max", type=at_least(1, "--per-round-max"), required=True,
                    help="trials per query per round")  # fmt: skip
     p.add_argument("--shards", type=at_least(1, "--shards"), required=True)
+    p.add_argument("--shard-min-trials", type=at_least(1, "--shard-min-trials"), default=1,
+                   help="fewer shards in a round so that each has at least this many trials")  # fmt: skip
     p.add_argument("--max-rounds", type=at_least(1, "--max-rounds"), required=True)
     for name, default in Prior().as_dict().items():
         flag = f"--prior-{name}"
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     plan, summary = plan_round(
         queries, tally, recipes, round=args.round, seed=args.seed, cap=args.cap,
         per_round_max=args.per_round_max, shards=args.shards, max_rounds=args.max_rounds,
-        prior=prior,
+        prior=prior, shard_min_trials=args.shard_min_trials,
     )  # fmt: skip
     write_parquet_atomic(plan, args.output)
     write_json_atomic(summary, args.summary)

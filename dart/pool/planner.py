@@ -190,6 +190,15 @@ def requests(
     ).filter(pl.col("n") > 0)
 
 
+def shards_for(trials: int, shards: int, shard_min_trials: int = 1) -> int:
+    """Shards a round of ``trials`` uses: ``shards``, or fewer so that each holds at least
+    ``shard_min_trials`` (a small late round is not spread over 64 jobs that each start an
+    engine for a handful of trials); at least 1. ``shard_min_trials`` 1: always ``shards``."""
+    if shard_min_trials <= 1:  # the default: plans exactly as before the option existed
+        return shards
+    return max(1, min(shards, -(-trials // max(shard_min_trials, 1))))
+
+
 def expand_trials(
     state: pl.DataFrame, counts: pl.DataFrame, *, round: int, seed: int, shards: int
 ) -> pl.DataFrame:
@@ -260,6 +269,7 @@ def plan_round(
     shards: int,
     max_rounds: int,
     prior: Prior | None = None,
+    shard_min_trials: int = 1,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """The plan of round ``round`` and its summary (see module doc and ``plan.json``)."""
     prior = prior or Prior()
@@ -279,7 +289,8 @@ def plan_round(
             needs, state, cap, per_round_max, prior, round_optimism(prior, round, max_rounds)
         )
         exhausted = capped
-    plan = expand_trials(state, counts, round=round, seed=seed, shards=shards)
+    used = shards_for(int(counts["n"].sum()) if counts.height else 0, shards, shard_min_trials)
+    plan = expand_trials(state, counts, round=round, seed=seed, shards=used)
     summary = {
         "round": round,
         "trials": plan.height,
@@ -290,11 +301,13 @@ def plan_round(
         "per_level": _per_level(state, counts, exhausted),
         "recipes": info,
         "shard_sizes": plan.group_by("shard").len().sort("shard")["len"].to_list(),
+        "shards_used": used,
         "settings": {
             "seed": seed,
             "cap": cap,
             "per_round_max": per_round_max,
             "shards": shards,
+            "shard_min_trials": shard_min_trials,
             "max_rounds": max_rounds,
             "prior": prior.as_dict(),
         },
