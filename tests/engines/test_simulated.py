@@ -143,3 +143,18 @@ def test_wrong_answers_differ_from_gold(gold):
     for _ in range(20):
         wrong = wrong_answer(gold, r)
         assert wrong != gold and not wrong.startswith("0") or gold.startswith("0")
+
+
+def test_report_labels_say_simulated(tmp_path):
+    import json
+
+    from dart.datasets.report import dataset_report_labels
+    from dart.pool.report import pool_report_labels
+
+    (tmp_path / "pool/p").mkdir(parents=True)
+    (tmp_path / "datasets/d").mkdir(parents=True)
+    (tmp_path / "pool/p/pool.json").write_text(json.dumps({"trials": 4, "simulated": True}))
+    (tmp_path / "datasets/d/stats.json").write_text(json.dumps({"rows": 2, "simulated": True}))
+    cfg = {"results_dir": str(tmp_path), "datasets": {"d": {"synth": "p", "recipe": "vrt"}}}
+    assert pool_report_labels(cfg, "p")["pool"] == "p (SIMULATED)"
+    assert dataset_report_labels(cfg, "d")["pool"] == "p (SIMULATED)"
