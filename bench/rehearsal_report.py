@@ -76,9 +76,13 @@ def round_files(pool: Path) -> dict[str, dict]:
     out = {}
     for rdir in sorted(pool.glob("round*"), key=lambda p: int(p.name[5:])):
         files = [p for p in rdir.rglob("*") if p.is_file()]
+        if not (rdir / "plan.json").exists():
+            continue
         plan = json.loads((rdir / "plan.json").read_text())
         out[rdir.name] = {
             "trials": plan["trials"],
+            "shards_used": plan.get("shards_used"),
+            "tally": (rdir / "tally.parquet").exists(),
             "queries": plan["queries"],
             "files": len(files),
             "mib": round(sum(p.stat().st_size for p in files) / 2**20, 1),
@@ -123,9 +127,10 @@ def dataset_means(root: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
-    parser.add_argument("--log", type=Path, required=True, help="Snakemake's output")
+    parser.add_argument("--log", type=Path, nargs="*", default=[],
+                        help="Snakemake's output (several: a run stopped and resumed)")  # fmt: skip
     args = parser.parse_args()
-    jobs = job_times(args.log)
+    jobs = [job for log in args.log for job in job_times(log)]
     per_rule: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
     per_round: dict[str, dict] = collections.defaultdict(lambda: collections.defaultdict(float))
     for job in jobs:
@@ -136,12 +141,10 @@ def main() -> None:
             rnd = per_round[f"round{job['round']}"]
             rnd[job["rule"]] = max(rnd[job["rule"]], 0)
             rnd[f"{job['rule']}_job_s"] += seconds
-    first = min(j["start"] for j in jobs)
-    last = max(j["end"] for j in jobs)
     pool = args.root / "results/pool/deepseek-rl"
+    pool_json = pool / "pool.json"
     report = {
-        "wall_s": (last - first).total_seconds(),
-        "jobs": len(jobs),
+        "jobs_in_logs": len(jobs),
         "job_seconds_per_rule": {
             r: {"jobs": n, "job_s": round(s)} for r, (n, s) in sorted(per_rule.items())
         },  # fmt: skip
@@ -154,10 +157,12 @@ def main() -> None:
         "grader": grader_rate(args.root),
         "pool": {
             k: v
-            for k, v in json.loads((pool / "pool.json").read_text()).items()
+            for k, v in json.loads(pool_json.read_text()).items()
             if k not in ("exhausted", "rounds")
-        },  # fmt: skip
-        "datasets": dataset_means(args.root),
+        }
+        if pool_json.exists()
+        else None,
+        "datasets": dataset_means(args.root) if pool_json.exists() else None,
     }
     print(json.dumps(report, indent=1, default=str))
 
