@@ -181,9 +181,23 @@ def main() -> None:
     ap.add_argument("--late", type=float, default=Prior.late)
     ap.add_argument("--growth", type=float, default=Prior.growth)
     ap.add_argument("--first", type=int, default=Prior.first)
+    ap.add_argument("--ramp", type=int, default=Prior.ramp)
+    ap.add_argument("--sure", type=float, default=Prior.sure)
+    ap.add_argument("--runs", nargs="+", default=["shared", "vrt", "uniform", "prop2diff"],
+                    help="which runs (shared = all three recipes in one pool)")  # fmt: skip
+    ap.add_argument("--per-round", action="store_true", help="print each round's trials")
     ap.add_argument("--skip-reference", action="store_true")
     args = ap.parse_args()
-    prior = Prior(args.alpha, args.beta, args.optimism, args.late, args.growth, args.first)
+    prior = Prior(
+        args.alpha,
+        args.beta,
+        args.optimism,
+        args.late,
+        args.growth,
+        args.first,
+        args.ramp,
+        args.sure,
+    )
     queries, outcomes = population(args.scale, args.cap, args.seed)
     full = pl.Series(outcome_strings(outcomes), dtype=pl.String)
     size = round(PAPER_ROWS["prop2diff"] * args.scale)
@@ -194,6 +208,8 @@ def main() -> None:
             "prop2diff": ["prop2diff"]}  # fmt: skip
     results = {}
     for name, kinds in runs.items():
+        if name not in args.runs:
+            continue
         recipes = make_recipes(kinds, size)
         t0 = time.perf_counter()
         rounds, trials, sums = simulate_planner(queries, outcomes, recipes, prior=prior, **kw)
@@ -216,6 +232,11 @@ def main() -> None:
             line
             + f" | k_p {k_p or '-'} | exhausted {r['exhausted']}{' (round limit)' if r['limit'] else ''} | {r['secs']:.0f}s"
         )
+        if args.per_round:
+            print("   per round (trials/queries): " + ", ".join(
+                f"{s['trials']:,d}/{s['queries']:,d}" for s in sums))  # fmt: skip
+    if set(runs) - set(args.runs):
+        return
     separate = sum(results[k]["trials"] for k in ("vrt", "uniform", "prop2diff"))
     print(f"shared pool {results['shared']['trials']:,d} vs three separate runs {separate:,d}: "
           f"{results['shared']['trials'] / separate:.3f}x")  # fmt: skip

@@ -37,6 +37,7 @@ from dart.config import (
     eval_models,
     finetuned_models,
     pool_recipes,
+    prompt_variants,
 )
 from dart.inputs import file_key, read_json_cached
 
@@ -90,6 +91,7 @@ class Workflow:
         self.results = config["results_dir"]
         self.pool = f"{self.results}/pool"
         self.finetuned = finetuned_models(config)
+        self.variants = prompt_variants(config)
         self.eval_models = eval_models(config)
         self.eval_benchmarks = eval_benchmarks(config)
         self._read_plan = read_plan
@@ -105,7 +107,10 @@ class Workflow:
         return f"{self.data}/benchmarks/{name}.parquet"
 
     def model_folder(self, name: str) -> str:
-        """A base model's materialised folder, or a fine-tuned model's output folder."""
+        """A base model's materialised folder (also for ``{base}@{template}``), or a
+        fine-tuned model's output folder."""
+        if name in self.variants:
+            name = self.variants[name]["base"]
         return (
             f"{self.results}/models/{name}"
             if name in self.finetuned
@@ -129,6 +134,14 @@ class Workflow:
 
     def recipes_file(self, synth: str) -> str:
         return f"{self.pool}/{synth}/recipes.json"
+
+    def budget_file(self, synth: str) -> str:
+        """The pool's budget for its planner (written when a run starts; absent: none)."""
+        return f"{self.pool}/{synth}/budget.json"
+
+    def estimate_file(self, synth: str) -> str:
+        """The pool's cost forecast, made once round 0's tally exists."""
+        return f"{self.pool}/{synth}/estimate.json"
 
     def previous_tally(self, synth: str, round_: int | str) -> str | None:
         r = int(round_)
@@ -163,6 +176,7 @@ class Workflow:
         targets = [self.queries_file(s) for s in cfg["queries"]]
         targets += [f"{self.data}/models/{m}" for m in cfg["models"]]
         targets += [f"{self.results}/datasets/{d}.parquet" for d in cfg["datasets"]]
+        targets += [self.estimate_file(s) for s in cfg["synth"] if pool_recipes(cfg, s)]
         targets += [f"{self.results}/models/{m}" for m in self.finetuned]
         results = self.eval_results()
         targets += results
@@ -204,10 +218,13 @@ class Workflow:
         return {**spec, "hparams": self.cfg["train"]["models"][spec["base"]]}
 
     def summary_models(self) -> dict[str, dict[str, Any]]:
-        """What the summary needs of each evaluated model: base, its source, dataset, recipe, seed."""
+        """What the summary needs of each evaluated model: base, its source, dataset, recipe,
+        seed, and for a base model at its fine-tunes' template, that template."""
         out = {}
         for name in self.eval_models:
             spec = self.finetuned.get(name, {"base": name, "dataset": None, "seed": None})
+            if name in self.variants:
+                spec = {**self.variants[name], "dataset": None, "seed": None}
             dataset = spec["dataset"]
             out[name] = {
                 **spec,
@@ -265,6 +282,12 @@ class Workflow:
             "verified": self.verified_shards(synth, r, plan) if plan["trials"] > 0 else [],
             "queries": self.synth_queries(synth),
         }
+
+    def estimate_inputs(self, synth: str) -> dict[str, Any]:
+        """The pool's queries and round 0's tally, asked for through round 0's plan (so
+        that, under Snakemake, the forecast waits behind that checkpoint like the pool)."""
+        self.plan(synth, 0)
+        return {"queries": self.synth_queries(synth), "tally": self.tally_file(synth, 0)}
 
     def pool_inputs(self, synth: str) -> dict[str, Any]:
         rounds = self.pool_rounds(synth)

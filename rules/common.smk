@@ -4,13 +4,14 @@ alone: the merged config and each pool's recipes.json are written when a run sta
 """
 
 from dart.config import eval_template, pool_recipes, recipe_config, write_merged
+from dart.config.paper import paper_differences
 from dart.datasets.report import dataset_report_labels
 from dart.inputs import read_json_cached
 from dart.lineage import versions as code_versions
 from dart.options import engine_env, engine_gpus
 from dart.pool.planner import needs_more
-from dart.pool.recipes_cli import sync_recipes
-from dart.pool.report import pool_report_labels
+from dart.pool.recipes_cli import sync_budget, sync_recipes
+from dart.pool.report import estimate_report_labels, pool_report_labels
 from dart.recipes import recipes_from_config as check_recipes
 from dart.workflow import Workflow, canonical_json, column_args, job_shell_prefix
 from dart.workflow import one_of, quoted
@@ -38,7 +39,7 @@ wildcard_constraints:
     round=r"\d+",
     shard=r"\d+",
     tuned=one_of(FINETUNED),
-    emodel=one_of([*config["models"], *FINETUNED]),
+    emodel=one_of([*config["models"], *FINETUNED, *WF.variants]),
     benchmark=one_of(config["benchmarks"]),
 
 
@@ -72,11 +73,12 @@ for _synth in config["synth"]:
 
 onstart:
     write_merged(config, RESULTS)
-    # each pool's recipes for its planner, rewritten when they changed (never at parse
-    # time: not by a dry run, a cluster job, `dart audit` or --report)
+    # each pool's recipes and budget for its planner, rewritten when they changed (never
+    # at parse time: not by a dry run, a cluster job, `dart audit` or --report)
     for synth in config["synth"]:
         if pool_recipes(config, synth):
             sync_recipes(pool_recipes(config, synth), WF.recipes_file(synth))
+            sync_budget(config["synth"][synth]["budget"], WF.budget_file(synth))
 
 
 # Every job's provenance record keeps the Snakefile and config files of its run, so that

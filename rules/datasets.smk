@@ -51,6 +51,7 @@ rule dataset:
             WF.synth_queries(config["datasets"][w.dataset]["synth"])
         ),
         verified=input_param("verified"),
+        pool_summary=input_param("pool"),
         contamination=lambda w, input: quoted(list(getattr(input, "contamination", []))),
         recipe=lambda w: canonical_json(recipe_config(config, w.dataset)),
         cap=lambda w: config["synth"][config["datasets"][w.dataset]["synth"]]["cap"],
@@ -66,6 +67,7 @@ rule dataset:
         "dart --rule dataset --wildcards dataset={wildcards.dataset}"
         " assemble --queries {params.queries} --verified {params.verified}"
         " --recipe-json {params.recipe:q} --name {wildcards.dataset} --cap {params.cap}"
+        " --pool-summary {params.pool_summary}"
         " -o {output.table:q} --card {output.card:q} --stats {output.stats:q}"
         " --plots {output.plots:q} --contamination {params.contamination}"
         " {params.decontaminate} --description={params.description:q}"

@@ -104,11 +104,13 @@ rule eval_score:
         timeout=config["grader"]["timeout"],
         memory_mb=config["grader"]["memory_mb"],
         grader_version=code_versions.grader(),
-        evaluate_version=code_versions.evaluate(),
+        scoring_version=code_versions.scoring(),
+        second_opinion=config["eval"]["second_opinion"],
     shell:
         "dart --rule eval_score --wildcards model={wildcards.emodel},benchmark={wildcards.benchmark}"
         " evaluate score --generations {input.generations:q} --benchmark {input.benchmark:q}"
         " --benchmark-name {wildcards.benchmark} --model-name {wildcards.emodel}"
         " --options-json {params.options:q} --workers {threads} --timeout {params.timeout}"
-        " --memory-mb {params.memory_mb} -o {output.result:q} --items {output.per_item:q}"
+        " --memory-mb {params.memory_mb} --second-opinion {params.second_opinion}"
+        " -o {output.result:q} --items {output.per_item:q}"
         " > {log:q} 2>&1"

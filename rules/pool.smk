@@ -1,11 +1,14 @@
 """Stage 2, the sampling pool of each synthesis setup `{synth}`, in rounds.
 
 Reads: data/queries/*.parquet, data/models/{model}/, results/pool/{synth}/recipes.json
-(the recipes of the datasets cut from the pool, written when a run starts). Writes, per
+(the recipes of the datasets cut from the pool) and budget.json (its budget, if any), both
+written when a run starts. Writes, per
 round r under results/pool/{synth}/round{r}/: plan.parquet and
 plan.json (a checkpoint), gen/shard{s}.parquet (every response), verified/shard{s}.parquet
 (every response with its verdict), tally.parquet (cumulative per query); and
-results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials).
+results/pool/{synth}/pool.json (rounds, totals, queries that ran out of trials, how it
+ended); results/pool/{synth}/estimate.json and estimate.md (the cost forecast made from
+round 0: `snakemake results/pool/{synth}/estimate.json` runs the pilot round alone).
 """
 
 
@@ -32,10 +35,13 @@ checkpoint plan:
         # a file, not an input: a changed recipe never re-plans a finished round (a raised
         # target grows the pool by new rounds: WF.dataset_inputs)
         recipes=lambda w: WF.recipes_file(w.synth),
+        # the same for the budget: lowering it re-plans nothing, raising it grows the pool
+        budget=lambda w: WF.budget_file(w.synth),
         planner_version=code_versions.planner(),
     shell:
         "dart --rule plan --wildcards synth={wildcards.synth},round={wildcards.round}"
         " plan --queries {input.queries:q} {params.tally} --recipes {params.recipes:q}"
+        " --budget-file {params.budget:q}"
         " --round {wildcards.round} --seed {params.seed} --cap {params.cap}"
         " --per-round-max {params.per_round_max} --shards {params.shards}"
         " --shard-min-trials {params.shard_min_trials}"
@@ -158,3 +164,47 @@ rule pool:
         "dart --rule pool --wildcards synth={wildcards.synth}"
         " pool --plans {params.plans} --tally {params.tally}"
         " --contamination {params.contamination} -o {output:q} > {log:q} 2>&1"
+
+
+rule estimate:
+    """Forecast the pool's cost from round 0 (the pilot): the planner run forward."""
+    input:
+        unpack(lambda w: WF.estimate_inputs(w.synth)),
+    output:
+        estimate=report(
+            f"{POOL}/{{synth}}/estimate.json",
+            caption="../report/estimate.rst",
+            category="Pool",
+            labels=lambda w: estimate_report_labels(config, w.synth),
+        ),
+        markdown=f"{POOL}/{{synth}}/estimate.md",
+    log:
+        "logs/pool/{synth}/estimate.log",
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        seed=config["seed"],
+        cap=lambda w: config["synth"][w.synth]["cap"],
+        per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
+        max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
+        recipes=lambda w: canonical_json(pool_recipes(config, w.synth)),
+        # read as the planner reads it (a file): a lowered budget reruns nothing
+        budget=lambda w: WF.budget_file(w.synth),
+        gpus=lambda w: engine_gpus(
+            config["synth"][w.synth]["engine"],
+            config["synth"][w.synth]["engine_options"],
+        ),
+        queries=input_param("queries"),
+        tally=input_param("tally"),
+        planner_version=code_versions.planner(),
+    shell:
+        "dart --rule estimate --wildcards synth={wildcards.synth}"
+        " estimate --queries {params.queries} --tally {params.tally}"
+        " --recipes {params.recipes:q} --budget-file {params.budget:q}"
+        " --cap {params.cap} --per-round-max {params.per_round_max}"
+        " --max-rounds {params.max_rounds} --seed {params.seed} --gpus {params.gpus}"
+        " --name {wildcards.synth} -o {output.estimate:q} --markdown {output.markdown:q}"
+        " > {log:q} 2>&1"

@@ -1,6 +1,8 @@
-"""Stage 6, the summary. Reads: every configured results/eval/{model}/{benchmark}.json.
-Writes: results/summary.md, results/summary.csv and results/summary.png (one row per
-model, one column per benchmark plus the average, the paper's numbers beside ours).
+"""Stage 6, the summary. Reads: every configured results/eval/{model}/{benchmark}.json
+and the .items.jsonl beside it. Writes: results/summary.md, results/summary.csv,
+results/summary.png and results/summary_levels.png (one row per model, one column per
+benchmark plus the average, intervals and n, the paper's numbers beside ours, paired
+comparisons on the same items, accuracy by level).
 """
 
 
@@ -27,13 +29,20 @@ rule summary:
             category="Summary",
             labels={"item": "summary chart"},
         ),
+        levels=report(
+            f"{RESULTS}/summary_levels.png",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"item": "accuracy by level"},
+        ),
     log:
         "logs/summary.log",
     conda:
         "../envs/cpu.yaml"
     params:
         models=canonical_json(WF.summary_models()),
+        paper_diff=canonical_json(paper_differences(config)),
     shell:
         "dart --rule summary summarize --inputs {input.results:q}"
-        " --models-json {params.models:q} -o {output.md:q} --csv {output.csv:q}"
-        " --png {output.png:q} > {log:q} 2>&1"
+        " --models-json {params.models:q} --paper-diff-json {params.paper_diff:q} -o {output.md:q} --csv {output.csv:q}"
+        " --png {output.png:q} --levels-png {output.levels:q} > {log:q} 2>&1"

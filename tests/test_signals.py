@@ -229,15 +229,59 @@ def _short_verbs(root: Path) -> list[tuple[list[str], str]]:
     ]  # fmt: skip
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last bytes of a whole PNG
+
+
 def _complete(path: Path) -> bool:
-    """A file that reads back whole (parquet footer, JSON document, CSV last line)."""
-    if path.suffix == ".parquet":
+    """A file that reads back whole, by its kind: a parquet footer, a JSON document, every
+    JSONL line a JSON object and the last one ended, a CSV or Markdown file ending in a
+    newline, a PNG from signature to IEND chunk. A file of another kind is not accepted
+    unread: the test must say how to read it."""
+    suffix = path.suffix
+    if suffix == ".parquet":
         pl.read_parquet(path)
-    elif path.suffix == ".json":
+    elif suffix == ".json":
         json.loads(path.read_text())
-    elif path.suffix == ".csv":
-        assert path.read_text().endswith("\n")
+    elif suffix == ".jsonl":
+        text = path.read_text()
+        assert text.endswith("\n"), path
+        assert all(isinstance(json.loads(line), dict) for line in text.splitlines()), path
+    elif suffix in (".csv", ".md"):
+        text = path.read_text()
+        assert text.strip() and text.endswith("\n"), path
+    elif suffix == ".png":
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END), path
+    else:
+        raise AssertionError(f"{path}: no completeness check for {suffix!r} files")
     return True
+
+
+def test_completeness_checks_refuse_cut_files(tmp_path):
+    """Each kind's check fails on a cut copy (the sweep below relies on them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    files = {"a.jsonl": '{"a": 1}\n{"b": 2}\n', "a.md": "# t\n\n| a |\n", "a.csv": "a,b\n1,2\n",
+             "a.json": '{"a": [1, 2]}'}  # fmt: skip
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    plt.plot([0, 1])
+    plt.savefig(tmp_path / "a.png")
+    pl.DataFrame({"a": list(range(100))}).write_parquet(tmp_path / "a.parquet")
+    for whole in sorted(tmp_path.iterdir()):
+        assert _complete(whole)
+        cut = tmp_path / "cut" / whole.name
+        cut.parent.mkdir(exist_ok=True)
+        data = whole.read_bytes()
+        cut.write_bytes(data[: len(data) - 3])
+        with pytest.raises(Exception):  # noqa: B017 - each reader fails in its own way
+            _complete(cut)
+    with pytest.raises(AssertionError, match="no completeness check"):
+        _complete(tmp_path / "x.bin")
 
 
 def test_sigkill_at_any_moment_of_the_other_verbs_leaves_nothing_half_written(tmp_path, dart_env):
@@ -266,7 +310,7 @@ def test_sigkill_at_any_moment_of_the_other_verbs_leaves_nothing_half_written(tm
             verb.finish()
             kills += 1
             out = here / output
-            assert not out.exists() or out.read_bytes() == want or output.endswith(".json")
+            assert not out.exists() or out.read_bytes() == want
             whole += out.exists()
             hidden += bool(_temporaries(here))
             for f in here.rglob("*"):
@@ -279,5 +323,5 @@ def test_sigkill_at_any_moment_of_the_other_verbs_leaves_nothing_half_written(tm
         rerun = subprocess.run([sys.executable, "-m", "dart.cli", *argv], cwd=last,
                                env=dart_env, capture_output=True, text=True)  # fmt: skip
         assert rerun.returncode == 0, rerun.stderr[-2000:]
-        assert (last / output).read_bytes() == want or output.endswith(".json"), argv[0]
+        assert (last / output).read_bytes() == want, argv[0]
         assert not _temporaries(last / Path(output).parent), argv[0]

@@ -84,13 +84,40 @@ def test_targets_and_inputs_of_the_default(tmp_path):
     res = cfg["results_dir"]
     targets = wf.all_targets()
     assert f"{res}/datasets/uniform.parquet" in targets and targets[-1] == f"{res}/summary.md"
-    assert len(wf.eval_results()) == 4 * 2  # base + three fine-tunes, two benchmarks
+    # base (few-shot and at the fine-tunes' template) + three fine-tunes, two benchmarks
+    assert len(wf.eval_results()) == 5 * 2
     assert wf.model_folder("smollm2-135m") == f"{cfg['data_dir']}/models/smollm2-135m"
+    assert wf.model_folder("smollm2-135m@alpaca") == wf.model_folder("smollm2-135m")
+    assert wf.summary_models()["smollm2-135m@alpaca"] == {
+        "base": "smollm2-135m", "template": "alpaca", "dataset": None, "seed": None,
+        "base_source": "embedded:smollm2", "recipe": None,
+    }  # fmt: skip
     assert wf.model_folder("smollm2-135m--vrt") == f"{res}/models/smollm2-135m--vrt"
     assert wf.train_spec("smollm2-135m--vrt")["hparams"]["global_batch"] == 4
     assert wf.contamination_files("smollm2") == [f"{cfg['data_dir']}/decontam/generated.parquet"]
     assert wf.summary_models()["smollm2-135m--uniform"]["recipe"] == "uniform"
     assert wf.query_source_inputs("generated") == {"earlier": []}
+
+
+def test_the_base_model_at_the_fine_tunes_template_is_an_option(tmp_path):
+    from dart.config import eval_models, eval_template, prompt_variants
+
+    cfg = _config(tmp_path)
+    assert prompt_variants(cfg) == {"smollm2-135m@alpaca": {"base": "smollm2-135m",
+                                                            "template": "alpaca"}}  # fmt: skip
+    assert eval_template(cfg, "smollm2-135m@alpaca") == "alpaca"
+    assert eval_template(cfg, "smollm2-135m") == "base-few-shot"
+    assert eval_models(cfg)[-1] == "smollm2-135m@alpaca"
+    cfg["eval"]["base_at_finetune_template"] = False
+    assert prompt_variants(cfg) == {} and "smollm2-135m@alpaca" not in eval_models(cfg)
+    # a base model already evaluated at that template gets no second row
+    cfg["eval"]["base_at_finetune_template"] = True
+    cfg["eval"]["templates"] = {"smollm2-135m": "alpaca"}
+    assert prompt_variants(cfg) == {}
+    # the schema's default is off (the paper evaluates base models few-shot only)
+    paper = validate(yaml.safe_load((ROOT / "config.paper.yaml").read_text()))
+    assert paper["eval"]["base_at_finetune_template"] is False
+    assert paper["eval"]["second_opinion"] == "math-verify"
 
 
 def test_rounds_inputs_and_verified_shards(tmp_path):
@@ -125,11 +152,16 @@ def test_rounds_inputs_and_verified_shards(tmp_path):
 
 
 def test_round_limit_stops_the_walk(tmp_path):
+    """Plans exist beyond the limit and the recipes always need more: the walk still ends
+    at round max_rounds and never reads a plan past it."""
     cfg = _config(tmp_path)
-    for r in range(cfg["synth"]["smollm2"]["max_rounds"] + 1):
+    limit = cfg["synth"]["smollm2"]["max_rounds"]
+    for r in range(limit + 3):
         _plan(tmp_path, r, 5)
-    wf = Workflow(cfg, _reader(tmp_path), needs_more=lambda s, t: True)
-    assert wf.pool_rounds("smollm2") == list(range(cfg["synth"]["smollm2"]["max_rounds"] + 1))
+    reads: list = []
+    wf = Workflow(cfg, _reader(tmp_path, reads), needs_more=lambda s, t: True)
+    assert wf.pool_rounds("smollm2") == list(range(limit + 1))
+    assert max(r for _, r in reads) == limit
 
 
 def test_an_empty_round_is_passed_over_when_the_recipes_now_need_more(tmp_path):
@@ -173,9 +205,11 @@ def test_reads_are_cached_and_reread_when_the_file_changes(tmp_path):
         wf.dataset_verified("vrt")
     assert len(calls) == 1  # one question per (pool, tally state)
     path = tmp_path / "results/pool/smollm2/round0/plan.json"
-    assert read_json_cached(path)["trials"] == 40
-    path.write_text(json.dumps({"round": 0, "trials": 41, "pad": "x"}))
-    os.utime(path, ns=(1, 1))
+    first = read_json_cached(path)
+    assert read_json_cached(path) is first  # cached: not parsed again
+    stat = path.stat()
+    path.write_text(json.dumps({"round": 0, "trials": 41}))  # same size, other content
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert read_json_cached(path)["trials"] == 41  # rewritten (a re-plan): read again
 
 

@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "verify": ("dart.pool.verify_cli", "grade one generation shard of the pool"),
     "tally": ("dart.pool.tally_cli", "add a round's verified shards to the per-query tally"),
     "pool": ("dart.pool.pool_cli", "summarise a finished pool"),
+    "estimate": ("dart.pool.estimate_cli", "forecast a pool's cost from its first round"),
     "assemble": ("dart.datasets.cli", "assemble a dataset from a pool with a recipe"),
     "train": ("dart.train.cli", "fine-tune a base model on a dataset (CPU, or GPUs via torchrun)"),
     "decontam": (

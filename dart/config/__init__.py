@@ -20,6 +20,7 @@ from dart.config.names import (
     eval_template,
     finetuned_models,
     pool_recipes,
+    prompt_variants,
     recipe_config,
 )
 from dart.config.references import check_engine_options, check_references
@@ -37,6 +38,7 @@ __all__ = [
     "finetuned_models",
     "load",
     "pool_recipes",
+    "prompt_variants",
     "recipe_config",
     "schema",
     "validate",

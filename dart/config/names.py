@@ -60,12 +60,30 @@ def pool_recipes(cfg: Mapping[str, Any], synth: str) -> dict[str, dict[str, Any]
     }
 
 
+def prompt_variants(cfg: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``{base}@{template}`` -> {base, template}: each fine-tuned base model evaluated again
+    with its fine-tunes' training template, when ``eval.base_at_finetune_template`` is on
+    (the paper evaluates base models few-shot and fine-tunes zero-shot; this row shows what
+    fine-tuning gained at the same prompt). None where that template is the base's own."""
+    evaluation = cfg.get("eval", {})
+    if not evaluation.get("base_at_finetune_template"):
+        return {}
+    out = {}
+    for base, hparams in cfg.get("train", {}).get("models", {}).items():
+        template = hparams.get("template", "alpaca")
+        own = evaluation.get("templates", {}).get(base, evaluation.get("base_template"))
+        if template != own:
+            out[f"{base}@{template}"] = {"base": base, "template": template}
+    return out
+
+
 def eval_models(cfg: Mapping[str, Any]) -> list[str]:
-    """The models evaluated: eval.models, or every trained base model and every fine-tune."""
+    """The models evaluated: eval.models, or every trained base model, every fine-tune and
+    every base model at its fine-tunes' template (:func:`prompt_variants`)."""
     chosen = cfg.get("eval", {}).get("models")
     if chosen is not None:
         return list(chosen)
-    return [*cfg.get("train", {}).get("models", {}), *finetuned_models(cfg)]
+    return [*cfg.get("train", {}).get("models", {}), *finetuned_models(cfg), *prompt_variants(cfg)]
 
 
 def eval_benchmarks(cfg: Mapping[str, Any]) -> list[str]:
@@ -78,6 +96,9 @@ def eval_template(cfg: Mapping[str, Any], model: str) -> str:
     evaluation = cfg["eval"]
     if model in evaluation["templates"]:
         return evaluation["templates"][model]
+    variant = prompt_variants(cfg).get(model)
+    if variant is not None:
+        return variant["template"]
     tuned = finetuned_models(cfg).get(model)
     if tuned is None:
         return evaluation["base_template"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dart.config.names import finetuned_models
+from dart.config.names import finetuned_models, prompt_variants
 from dart.errors import DartError
 from dart.options import check_options
 from dart.prompts import TEMPLATES
@@ -70,7 +70,7 @@ def check_references(cfg: Mapping[str, Any], *, source: str = "config") -> None:
         "benchmark",
         source,
     )
-    known = {**dict.fromkeys(cfg["models"]), **finetuned_models(cfg)}
+    known = {**dict.fromkeys(cfg["models"]), **finetuned_models(cfg), **prompt_variants(cfg)}
     for name in evaluation.get("models") or []:
         if name not in known:
             hint = " (a fine-tuned name the train block does not produce)" if "--" in name else ""

@@ -15,7 +15,7 @@ taken per query in trial order, so the dataset does not depend on the sharding.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import polars as pl
 
 from dart.decontam.overlap import counts_by_benchmark
 from dart.errors import DartError
+from dart.inputs import scan_tables
 from dart.recipes import Recipe
 
 LIGHT = ("query_id", "trial", "correct", "round", "completion_tokens", "gen_seconds")
@@ -49,7 +50,7 @@ def scan_pool(pool: pl.LazyFrame | Sequence[str | os.PathLike]) -> pl.LazyFrame:
     paths = [str(p) for p in pool]
     if not paths:
         raise DartError("no verified pool files given")
-    return pl.scan_parquet(paths, missing_columns="insert", extra_columns="ignore")
+    return scan_tables(paths, "verified shard", missing_columns="insert", extra_columns="ignore")
 
 
 def _light_rows(pool: pl.LazyFrame) -> pl.DataFrame:
@@ -181,6 +182,24 @@ def _by_fail_rate(per_query: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+def budget_shortfall(per_query: pl.DataFrame, budget: Mapping[str, Any]) -> dict[str, Any]:
+    """The pool stopped at its budget: which queries fell short of their target, by how
+    many responses (largest shortfall first)."""
+    short = (
+        per_query.filter(~pl.col("reached") & pl.col("target").is_not_null())
+        .select("query_id", "level", short=(pl.col("target") - pl.col("n_kept")).cast(pl.Int64))
+        .sort(["short", "query_id"], descending=[True, False])
+    )
+    limits = {k: budget.get(k) for k in ("max_trials", "max_engine_hours")}
+    return {
+        "reached": True,
+        **limits,
+        "queries_short": short.height,
+        "responses_short": int(short["short"].sum()) if short.height else 0,
+        "short_by": dict(zip(short["query_id"], short["short"].to_list(), strict=True)),
+    }
+
+
 def build_stats(
     name: str, recipe: Recipe, k_p: float | None, per_query: pl.DataFrame,
     used_rows: pl.DataFrame, kept: pl.DataFrame, rows: pl.DataFrame, cap: int | None,
@@ -289,8 +308,12 @@ def assemble(
     cap: int | None = None,
     contamination: pl.DataFrame | None = None,
     decontaminate: bool = True,
+    pool_summary: Mapping[str, Any] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """The dataset of ``recipe`` over the pool, and its stats (see module doc).
+
+    ``pool_summary`` (the pool's ``pool.json``): when the pool stopped at its budget,
+    ``stats["budget"]`` says so and lists each query short of its target and by how much.
 
     ``contamination``: flagged rows of ``dart decontam``; their queries are dropped (or,
     with ``decontaminate`` off, kept), counted by benchmark in ``stats["contamination"]``.
@@ -302,6 +325,8 @@ def assemble(
     rows = _light_rows(pool)
     kept, per_query, used_rows, k_p = select_rows(rows, queries, recipe, cap)
     stats = build_stats(recipe.name, recipe, k_p, per_query, used_rows, kept, rows, cap)
+    if pool_summary and pool_summary.get("status") == "budget reached":
+        stats["budget"] = budget_shortfall(per_query, pool_summary.get("budget", {}))
     keys = kept.select("query_id", "trial")
     names = pool.collect_schema().names()
     heavy = [pl.col(c) if c in names else pl.lit(None, pl.String).alias(c) for c in HEAVY]

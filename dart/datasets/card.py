@@ -147,6 +147,29 @@ SIMULATED_WARNING = (
 )
 
 
+def budget_section(stats: Mapping[str, Any], shown: int = 50) -> list[str]:
+    """'## Budget' when the pool stopped at its budget: the queries short and by how much."""
+    budget = stats.get("budget")
+    if not budget:
+        return []
+    limits = ", ".join(
+        f"{k} {budget[k]}" for k in ("max_trials", "max_engine_hours") if budget.get(k)
+    )
+    short = list(budget.get("short_by", {}).items())
+    lines = [
+        f"The pool stopped at its budget ({limits}): budget reached. "
+        f"{budget['queries_short']} queries fell short of their target, by "
+        f"{budget['responses_short']} responses in all (the planner gave its last trials to "
+        "the hardest queries first).",
+    ]
+    if short:
+        lines.append("| query_id | responses short |\n|---|---|")
+        lines[-1] += "".join(f"\n| {q} | {n} |" for q, n in short[:shown])
+        if len(short) > shown:
+            lines.append(f"... and {len(short) - shown} more (stats.json: budget.short_by).")
+    return ["## Budget", "\n\n".join(lines)]
+
+
 def build_card(
     name: str, stats: Mapping[str, Any], *, data_file: str,
     lineage: Mapping[str, Any] | None = None, sources: Sequence[str] = (),
@@ -173,6 +196,7 @@ def build_card(
         f" ({100 * float(stats.get('coverage', 0)):.1f}%)"
         f"\n- queries short of their target: {len(stats.get('short_of_target', []))}"
         f" (at the trial cap: {len(stats.get('capped_short', []))})",
+        *budget_section(stats),
         "## Decontamination",
         contamination_text(stats),
         "## Per level",

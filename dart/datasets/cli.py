@@ -49,6 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cap", type=at_least(1, "--cap"), help="the pool's trial cap (to flag capped queries)"
     )
+    p.add_argument(
+        "--pool-summary", help="the pool's pool.json (says whether its budget stopped it)"
+    )
     p.add_argument("-o", "--output", required=True, help="results/datasets/NAME.parquet")
     p.add_argument("--card", required=True, help="dataset card README.md")
     p.add_argument("--stats", required=True, help="stats JSON")
@@ -96,8 +99,10 @@ def run(args: argparse.Namespace) -> int:
     for path in args.verified:
         table_columns(path, "verified shard")
     flagged = read_contamination(args.contamination) if args.contamination else None
+    pool_summary = load_json_arg(args.pool_summary, "pool summary") if args.pool_summary else None
     dataset, stats = assemble(args.verified, queries, recipe, cap=args.cap,
-                              contamination=flagged, decontaminate=args.decontaminate)  # fmt: skip
+                              contamination=flagged, decontaminate=args.decontaminate,
+                              pool_summary=pool_summary)  # fmt: skip
     if flagged is not None:
         stats["contamination"].update(files=list(args.contamination),
                                       ngram=contamination_ngram(args.contamination))  # fmt: skip

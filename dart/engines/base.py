@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -101,6 +101,18 @@ class Completion:
     finish_reason: FinishReason
     prompt_tokens: int
     completion_tokens: int
+
+
+def keep_completed(stopped: BaseException, done: Mapping[int, Completion]) -> None:
+    """Attach to the exception that stops ``generate`` the completions that had arrived,
+    by index into its requests, so that the caller can keep them (an engine that finishes
+    requests one by one, like ``openai``, calls this; the others lose the call's work)."""
+    stopped.dart_completed = dict(done)  # type: ignore[attr-defined]
+
+
+def completed_before(stopped: BaseException) -> dict[int, Completion]:
+    """The completions :func:`keep_completed` attached to ``stopped`` (none if it did not)."""
+    return dict(getattr(stopped, "dart_completed", {}))
 
 
 class Engine(abc.ABC):

@@ -6,7 +6,12 @@ of resumption: each finished chunk is written atomically to
 ``<out>.parts/part-NNNNN.parquet``, with its timing beside it (``part-NNNNN.json``); a
 rerun after a crash or a signal (even SIGKILL) skips the parts that exist and redoes only
 the unfinished chunks. Since the same chunk with the same engine settings gives the same
-text, the output is byte-identical to an uninterrupted run. A manifest in the parts
+text, the output is byte-identical to an uninterrupted run. When a chunk is stopped
+(a signal, a server error) after some of its requests came back, and the engine handed
+those over (:func:`dart.engines.base.completed_before`, the ``openai`` engine does),
+they are kept in ``part-NNNNN.partial.json`` and a rerun sends only the rest: a paid
+server is not paid twice. A run that stops before anything is kept leaves no parts
+folder behind. A manifest in the parts
 folder pins what the parts were made from (the caller's: inputs, template, sampling,
 engine); parts made for anything else are discarded. When every chunk is done the parts
 are concatenated into ``out`` atomically and the parts folder is removed.
@@ -28,13 +33,15 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from dart.engines.base import Completion, Engine, Request, SamplingParams
+from dart.engines.base import Completion, Engine, Request, SamplingParams, completed_before
 from dart.errors import DartError
+from dart.inputs import read_table
 from dart.lineage.records import parts_dir, prepare_parts, write_json_atomic, write_parquet_atomic
 
 log = logging.getLogger(__name__)
@@ -116,9 +123,7 @@ def run_chunks(
             if skip:
                 continue
             chunk = requests[start : start + chunk_size]
-            began = time.perf_counter()
-            completions = engine.generate(chunk, params, progress=progress)
-            measured = time.perf_counter() - began
+            completions, measured = _complete_chunk(chunk, engine, params, progress, part, label)
             seconds = engine.engine_seconds(completions, measured)
             frame = to_frame(start, completions)
             tokens = sum(c.completion_tokens for c in completions)
@@ -128,11 +133,16 @@ def run_chunks(
                 timing.update(clock="simulated", wall_seconds=round(measured, 3))
             write_json_atomic(timing, part.with_suffix(".json"))  # kept across a resume
             write_parquet_atomic(frame, part)
+            _partial_path(part).unlink(missing_ok=True)
             progress.log()
+    except BaseException:
+        if folder.exists() and not _holds_work(folder):
+            shutil.rmtree(folder)  # stopped before anything was kept: leave nothing behind
+        raise
     finally:
         progress.close()
     if names:
-        output = pl.concat([pl.read_parquet(p) for p in names], how="vertical")
+        output = pl.concat([read_table(p, (), "finished part") for p in names], how="vertical")
     elif empty is not None:
         output = empty()
     else:
@@ -141,6 +151,61 @@ def run_chunks(
     write_parquet_atomic(output, out_path)
     shutil.rmtree(folder)
     return _stats(timings, sum(finished), params, engine.describe().get("clock", "wall"))
+
+
+def _partial_path(part: Path) -> Path:
+    """Where the completions of an unfinished chunk are kept: ``part-NNNNN.partial.json``."""
+    return part.with_suffix(".partial.json")
+
+
+def _holds_work(folder: Path) -> bool:
+    """Whether ``folder`` keeps a finished chunk or an unfinished chunk's completions."""
+    return any(folder.glob("part-*.parquet")) or any(folder.glob("part-*.partial.json"))
+
+
+def _complete_chunk(
+    chunk: Sequence[Request],
+    engine: Engine,
+    params: SamplingParams,
+    progress: Progress,
+    part: Path,
+    label: str,
+) -> tuple[list[Completion], float]:
+    """The chunk's completions in request order and the engine seconds spent on them.
+
+    Completions kept by an earlier, stopped attempt (``part-NNNNN.partial.json``) are
+    reused; only the other requests go to the engine. If this attempt is stopped too,
+    what came back before is added to that file before the exception goes on."""
+    path = _partial_path(part)
+    kept: dict[int, Completion] = {}
+    seconds_before = 0.0
+    if path.exists():
+        saved = json.loads(path.read_text())
+        seconds_before = float(saved["seconds"])
+        for row in saved["completions"]:
+            position = row.pop("position")
+            if position < len(chunk) and chunk[position].request_id == row["request_id"]:
+                kept[position] = Completion(**row)
+        log.info("%s: %s: reusing %d completion(s) of a stopped run", label, part.name,
+                 len(kept))  # fmt: skip
+        progress(len(kept), 0)
+    todo = [position for position in range(len(chunk)) if position not in kept]
+    began = time.perf_counter()
+    try:
+        fresh = engine.generate([chunk[p] for p in todo], params, progress=progress) if todo else []
+    except BaseException as stopped:
+        arrived = completed_before(stopped)
+        if arrived:
+            kept.update({todo[i]: completion for i, completion in arrived.items()})
+            seconds = seconds_before + time.perf_counter() - began
+            rows = [{"position": p, **asdict(c)} for p, c in sorted(kept.items())]
+            write_json_atomic({"seconds": round(seconds, 3), "completions": rows}, path)
+            log.warning("%s: stopped; kept %d of %d completion(s) of %s for a rerun", label,
+                        len(kept), len(chunk), part.name)  # fmt: skip
+        raise
+    seconds = seconds_before + time.perf_counter() - began
+    kept.update(zip(todo, fresh, strict=True))
+    return [kept[p] for p in range(len(chunk))], seconds
 
 
 def manifest(
@@ -154,7 +219,10 @@ def manifest(
     digest = hashlib.sha256()
     for request in requests:
         digest.update(f"{request.request_id}\0{request.seed}\0{request.prompt}\n".encode())
-    engine_settings = {k: v for k, v in engine.describe().items() if k != "threads"}
+    # how many threads or requests at a time does not change a text: not pinned
+    engine_settings = {
+        k: v for k, v in engine.describe().items() if k not in ("threads", "concurrency")
+    }
     return {
         "requests": digest.hexdigest(),
         "rows": len(requests),

@@ -18,6 +18,7 @@ import argparse
 import logging
 
 from dart.evaluate import commands
+from dart.evaluate.scoring import SECOND_OPINIONS
 from dart.grade.options import add_grader_options
 from dart.options import at_least
 from dart.signals import Interrupted
@@ -62,6 +63,13 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
         "--options-json", default="{}", help='scoring options, e.g. {"tolerance": "relative-4pct"}'
     )
     add_grader_options(parser)
+    parser.add_argument(
+        "--second-opinion",
+        choices=SECOND_OPINIONS,
+        default="math-verify",
+        help="also grade every item with math-verify (same bounds); the result counts where "
+        "the graders disagree and the items file marks each such item ('disagree')",
+    )
     parser.add_argument("-o", "--output", required=True, help="result JSON")
     parser.add_argument("--items", required=True, help="per-item JSONL")
 

@@ -12,6 +12,7 @@ import datetime as _dt
 import json
 import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from dart.evaluate.benchmarks import REGISTRY, size_warning
 from dart.evaluate.generation import generate_responses, resolve_template
 from dart.evaluate.items import SCHEMA
 from dart.evaluate.results import metrics
-from dart.evaluate.scoring import score_rows, scoring_options
+from dart.evaluate.scoring import score_rows, scoring_options, second_opinion
 from dart.grade import GRADER_VERSION
 from dart.grade.options import grader_options
 from dart.inputs import read_table
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 ITEM_FIELDS = (
     "item_id", "question", "gold", "response", "extracted", "verdict", "reason",
     "finish_reason", "level", "subject", "answer_type", "completion_tokens", "grader_version",
+    "math_verify", "disagree",
 )  # fmt: skip
 
 
@@ -165,7 +167,12 @@ def score(args: argparse.Namespace) -> None:
         dict(entry.options) if entry else {}, json_object(args.options_json, "--options-json")
     )
     rows = _joined(items, generations, args.generations)
+    start = time.perf_counter()
     scored = list(score_rows(rows, options=options, **grader_options(args)))
+    scoring_seconds = round(time.perf_counter() - start, 3)
+    mv = None
+    if args.second_opinion == "math-verify":
+        mv = second_opinion(rows, scored, **grader_options(args))
     gen_record = read_record(args.generations) or {}
     result = {
         "benchmark": args.benchmark_name,
@@ -182,6 +189,8 @@ def score(args: argparse.Namespace) -> None:
         "published_size": entry.published_size if entry else None,
         "size_warning": size_warning(entry, items.height) if entry else None,
         "scoring_options": options,
+        "scoring_seconds": scoring_seconds,
+        "math_verify": mv,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     _write(scored, result, args)
@@ -189,6 +198,12 @@ def score(args: argparse.Namespace) -> None:
         "%s on %s: %d/%d correct (%.1f%%)", args.model_name, args.benchmark_name,
         result["n_correct"], result["n"], 100 * result["accuracy"],
     )  # fmt: skip
+    if mv is not None:
+        log.info(
+            "math-verify: %d/%d correct; %d only ours, %d only math-verify (%.1f s, ours %.1f s)",
+            mv["n_correct"], mv["n"], mv["disagree"]["dart-only"],
+            mv["disagree"]["math-verify-only"], mv["seconds"], scoring_seconds,
+        )  # fmt: skip
 
 
 def _write(scored: list[dict], result: dict, args: argparse.Namespace) -> None:
@@ -207,8 +222,9 @@ def _write(scored: list[dict], result: dict, args: argparse.Namespace) -> None:
         "timeout": args.timeout,
         "memory_mb": args.memory_mb,
         "grader_version": result["grader_version"],
+        "second_opinion": args.second_opinion,
     }
-    versions = pick("grader", "evaluate")
+    versions = pick("grader", "scoring")
     write_record(
         args.items, step="evaluate-score", params=params, inputs=inputs, rows=len(scored),
         versions=versions,

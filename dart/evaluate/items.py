@@ -41,16 +41,6 @@ def item_id(question: str, gold: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def level_number(value: Any) -> int | None:
-    """``3``, ``"Level 3"`` -> 3; ``"Level ?"``, None -> None."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    match = re.search(r"\d+", str(value))
-    return int(match.group(0)) if match else None
-
-
 def build_table(records: Iterable[dict[str, Any]], *, benchmark: str, kind: str) -> pl.DataFrame:
     """The item table of ``records`` (each with question, gold, answer_kind, ...).
 

@@ -16,9 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from dart.answers import gsm8k_answer, last_boxed, level_number
 from dart.errors import DartError
-from dart.evaluate.items import level_number
-from dart.grade.extract import last_boxed
 from dart.queries.formats import clean_text, need
 
 Record = dict[str, Any]
@@ -80,9 +79,8 @@ def map_gsm8k(row: Record, where: str) -> Record:
     """GSM8K (question, answer); reference = the number after ``####``, commas removed."""
     question = clean_text(need(row, "question", where), "question", where)
     answer = clean_text(need(row, "answer", where), "answer", where)
-    _, sep, tail = answer.rpartition("####")
-    gold = tail.strip().replace(",", "").replace("$", "").strip()
-    if not sep or not gold:
+    gold = gsm8k_answer(answer)
+    if not gold:
         raise DartError(f"{where}: no '#### <number>' reference answer in 'answer'")
     return {"question": question, "gold": gold, "answer_kind": "gsm8k"}
 

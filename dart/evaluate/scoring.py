@@ -13,6 +13,11 @@ their benchmark's own comparison on the extracted answer:
   ``strict`` (relative 1e-9, the DART-Math reference) or ``relative-4pct`` (the TheoremQA
   authors' scorer: within 4% of the reference).
 
+A second opinion (:func:`second_opinion`): math-verify grades every item too, in the same
+bounded workers with the same time and memory limits; each row gets ``math_verify`` (its
+verdict) and ``disagree`` (``dart-only``: only our grader says correct, ``math-verify-only``:
+the reverse, else null), and the result gets the counts.
+
     python -c "from dart.evaluate.scoring import theoremqa_equal; print(theoremqa_equal('3.1', '3.0', 'float', 'relative-4pct'))"
 """
 
@@ -20,19 +25,25 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from dart.answers import all_boxes
 from dart.errors import DartError
 from dart.evaluate.loaders import split_top_level
 from dart.grade import grade, grade_rows
 from dart.grade.arithmetic import numeric_value
-from dart.grade.extract import all_boxes, choice_letter
+from dart.grade.compare import MATH_VERIFY_VERSION
+from dart.grade.extract import choice_letter
 
 OLYMPIAD_DEFAULT_TOLERANCE = 1e-8
 TOLERANCES = ("strict", "relative-4pct")
 STRICT_RELATIVE = 1e-9
 OVERRIDDEN = ("correct", "wrong", "timeout", "error")  # verdicts a benchmark rule may revise
+SECOND_OPINIONS = ("math-verify", "none")
+DISAGREE = ("dart-only", "math-verify-only")
 _TRUE = {"true", "yes", "correct", "t"}
 _FALSE = {"false", "no", "incorrect", "f"}
 
@@ -147,6 +158,12 @@ def _revise(row: dict, options: dict, timeout: float) -> None:
     row["reason"] = f"{source}:{rule}"
 
 
+def for_grader(item: dict) -> dict:
+    """A benchmark row as the grader reads it (query, kind, the reference's text)."""
+    kind = "gsm8k" if item["answer_kind"] == "gsm8k" else "math"
+    return {**item, "query": item["question"], "kind": kind, "gold": _grader_gold(item)}
+
+
 def score_rows(
     items: list[dict],
     *,
@@ -156,11 +173,6 @@ def score_rows(
     memory_mb: int | None = 2048,
 ) -> Iterator[dict]:
     """Yield each item (benchmark row joined with its generation) with its verdict."""
-
-    def for_grader(item: dict) -> dict:
-        kind = "gsm8k" if item["answer_kind"] == "gsm8k" else "math"
-        return {**item, "query": item["question"], "kind": kind, "gold": _grader_gold(item)}
-
     graded = grade_rows(
         (for_grader(item) for item in items), workers=workers, timeout=timeout, memory_mb=memory_mb
     )
@@ -170,3 +182,43 @@ def score_rows(
         row.pop("kind", None)
         _revise(row, options, timeout)
         yield row
+
+
+def second_opinion(
+    items: list[dict],
+    scored: list[dict],
+    *,
+    workers: int | None = None,
+    timeout: float = 5.0,
+    memory_mb: int | None = 2048,
+) -> dict[str, Any]:
+    """Grade ``items`` with math-verify (same workers, time and memory bounds as ours),
+    mark each of ``scored`` (``math_verify``, ``disagree``) in place, return the counts."""
+    if MATH_VERIFY_VERSION.endswith("not installed"):
+        raise DartError("evaluate score: the math-verify second opinion needs the math-verify "
+                        "package (pip install math-verify), or --second-opinion none")  # fmt: skip
+    start = time.perf_counter()
+    theirs = grade_rows(
+        (for_grader(item) for item in items), workers=workers, timeout=timeout,
+        memory_mb=memory_mb, grader="math-verify",
+    )  # fmt: skip
+    verdicts: Counter = Counter()
+    disagree: Counter = Counter()
+    for row, other in zip(scored, theirs, strict=True):
+        verdict = other["verdict"]
+        verdicts[verdict] += 1
+        ours_ok, theirs_ok = row["verdict"] == "correct", verdict == "correct"
+        row["math_verify"] = verdict
+        row["disagree"] = None if ours_ok == theirs_ok else DISAGREE[0 if ours_ok else 1]
+        if row["disagree"]:
+            disagree[row["disagree"]] += 1
+    n = len(scored)
+    return {
+        "grader": MATH_VERIFY_VERSION,
+        "n": n,
+        "n_correct": verdicts["correct"],
+        "accuracy": round(verdicts["correct"] / n, 6) if n else 0.0,
+        "disagree": {key: disagree[key] for key in DISAGREE},
+        "verdicts": dict(sorted(verdicts.items())),
+        "seconds": round(time.perf_counter() - start, 3),
+    }

@@ -23,6 +23,7 @@ from dart.errors import DartError
 from dart.grade.compare import describe, differences
 from dart.grade.options import add_grader_options
 from dart.grade.workers import default_workers, grade_rows
+from dart.inputs import read_jsonl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,31 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_rows(path: str) -> Iterator[dict]:
-    """Rows of a JSONL file, one at a time; DartError naming the file and line if bad.
-
-    A line that is not valid UTF-8 is read with its bad bytes as lone surrogates
-    (``surrogateescape``), so that its row gets an ``error`` verdict instead of the whole
-    file failing.
-    """
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise DartError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.decode("utf-8", errors="surrogateescape")
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DartError(f"{path}:{number}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DartError(f"{path}:{number}: not a JSON object")
-            for key in ("response", "gold"):
-                if key not in row:
-                    raise DartError(f"{path}:{number}: no {key!r} field")
-            yield row
+    """Rows of a JSONL file, one at a time (:func:`dart.inputs.read_jsonl`, bad UTF-8
+    bytes kept so that such a row gets an ``error`` verdict instead of failing the file);
+    DartError naming the file and line for a row without ``response`` or ``gold``."""
+    for number, row in read_jsonl(path, "rows to grade", keep_bad_bytes=True):
+        for key in ("response", "gold"):
+            if key not in row:
+                raise DartError(f"{path}: row {number}: no {key!r} field")
+        yield row
 
 
 def json_line(row: dict) -> str:

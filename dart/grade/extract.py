@@ -35,6 +35,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dart.answers import BOX as _BOX
+from dart.answers import box_at as _box_at
+from dart.answers import boxes as _boxes
+from dart.answers import last_boxed
+from dart.answers import match_braces as _match_braces
 from dart.grade.numbers import read_number
 from dart.grade.safety import MAX_ANSWER_CHARS
 from dart.grade.sentences import (
@@ -47,9 +52,6 @@ from dart.grade.sentences import (
     top_level_parts,
 )
 
-MAX_BRACE_DEPTH = 64  # deeper nesting is refused as pathological, not parsed
-_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
-_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 _GSM8K = re.compile(r"####[ \t]*([^\n]+)")
 _ANSWER_PHRASE = re.compile(
     r"\b(?:final\s+answer|answer)\b(?:\s*\*\*)?(?:\s+is\b|\s*:)(?:\s*\*\*)?[ \t]*:?"
@@ -67,81 +69,12 @@ _UNIT_TAIL = re.compile(r"^-?\$?[\d.,]+\s+[A-Za-z]+(?:\s+[A-Za-z]+)?$")
 _BOOLEAN = re.compile(r"yes|no|true|false", re.IGNORECASE)
 
 
-class AnswerTooComplex(ValueError):
-    """The answer's structure is pathological (too deeply nested to be an answer)."""
-
-
 @dataclass(frozen=True)
 class Extraction:
     """An extracted answer and where it came from (boxed, gsm8k, answer_is, ...)."""
 
     text: str
     source: str
-
-
-def _match_braces(text: str, open_at: int) -> int | None:
-    """Index of the ``}`` closing the ``{`` at open_at (escaped braces skipped)."""
-    depth = 0
-    position = open_at
-    while True:
-        found = _BRACE_OR_ESCAPE.search(text, position)
-        if found is None:
-            return None
-        ch, position = found.group(0), found.end()
-        if ch == "{":
-            depth += 1
-            if depth > MAX_BRACE_DEPTH:
-                raise AnswerTooComplex(f"braces nested deeper than {MAX_BRACE_DEPTH}")
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return found.start()
-
-
-def _box_at(text: str, start: int, end: int) -> tuple[str | None, int, bool]:
-    """(content, where it ends, cut off) of the box command text[start:end]."""
-    i = end
-    while i < len(text) and text[i] in " \t":
-        i += 1
-    if i >= len(text):
-        return None, i, True  # "... so \boxed" ends the text
-    if text[i] == "{":
-        close = _match_braces(text, i)
-        if close is None:
-            return None, len(text), True  # its brace never closes
-        return text[i + 1 : close], close + 1, False
-    token = re.match(r"[^\s$]+", text[i:])  # \boxed 5
-    if token is None:
-        return None, i, False  # not a box (e.g. "\boxed $")
-    return token.group(0), i + token.end(), False
-
-
-def _boxes(text: str) -> tuple[list[str], bool]:
-    """(contents of the complete top-level boxes in order, whether the last box command is
-    cut off: then the final answer was never finished)."""
-    found: list[str] = []
-    cut_off = False
-    position = 0
-    while True:
-        command = _BOX.search(text, position)
-        if command is None:
-            return found, cut_off
-        content, position, cut_off = _box_at(text, command.start(), command.end())
-        if content is not None:
-            found.append(content)
-
-
-def all_boxes(text: str) -> list[str]:
-    """Contents of every complete top-level ``\\boxed{}``/``\\fbox{}`` in text, in order
-    (one reader for the grader and the benchmarks' multi-part rules)."""
-    return [content.strip() for content in _boxes(text)[0]]
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed``/``\\fbox`` in text; None when there is none, or
-    when the last one is cut off (an earlier box is not the final answer then)."""
-    found, cut_off = _boxes(text)
-    return None if cut_off or not found else found[-1]
 
 
 def _clean(answer: str) -> str:

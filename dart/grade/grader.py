@@ -14,8 +14,9 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from dart.answers import AnswerTooComplex
 from dart.grade.equivalence import canonical_kind, equivalent
-from dart.grade.extract import AnswerTooComplex, extract_answer, gold_answer, reference_parts
+from dart.grade.extract import extract_answer, gold_answer, reference_parts
 from dart.grade.normalize import asks_for_percent
 from dart.grade.numbers import read_number
 from dart.grade.safety import InvalidText, UnsafeAnswer, check_answer, check_text

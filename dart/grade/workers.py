@@ -325,19 +325,22 @@ def grade_rows(
     finished: dict[int, dict] = {}
     todo: collections.deque[tuple[int, dict]] = collections.deque()
     bar = _progress_bar(progress)
-    seq = next_out = 0
+    seq = next_out = tasks = 0
     exhausted = False
+    end = object()  # not None: a None row is a bad row (``_item`` says so), not the end
     try:
         while True:
             while not exhausted and len(held) < window and len(todo) < workers * CHUNK_SIZE:
-                row = next(source, None)
-                if row is None:
+                row = next(source, end)
+                if row is end:
                     exhausted = True
                     break
                 item = _item(row, seq + 1)  # rows count from 1 in every message
                 held[seq] = row
                 admit = decisions.admit if decisions is not None else _admit_plain
+                queued = len(todo)
                 admit(seq, item, finished, todo)
+                tasks += len(todo) - queued
                 seq += 1
             pool.dispatch(todo)
             for task in list(pool.results):
@@ -354,6 +357,7 @@ def grade_rows(
                     bar.update()
                 yield row
             if exhausted and not todo and not pool.busy() and not held:
+                log.info("graded %d row(s) with %d decision(s) by the workers", seq, tasks)
                 return
             pool.collect()
     finally:

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from dart.errors import DartError
+from dart.inputs import read_table, scan_tables
 from dart.lineage.audit import display, find_root, resolve
 from dart.lineage.records import read_record
 
@@ -30,10 +31,7 @@ def dataset_row(path: Path, n: int) -> dict[str, Any]:
     if not path.is_file():
         what = "a folder" if path.is_dir() else "no such file"
         raise DartError(f"{path}: --row needs a dataset parquet file ({what})")
-    try:
-        frame = pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise DartError(f"{path}: not a readable dataset: {exc}") from None
+    frame = read_table(path, (), "dataset")
     if "sample_id" not in frame.columns:
         raise DartError(f"{path}: no sample_id column, so --row needs a dataset file")
     if not 1 <= n <= frame.height:
@@ -56,7 +54,7 @@ def _shard_with(paths: list[Path], row: dict[str, Any], step: str) -> Path:
 
 
 def _find(path: Path, sample_id: str) -> dict[str, Any] | None:
-    hit = pl.scan_parquet(path).filter(pl.col("sample_id") == sample_id).collect()
+    hit = scan_tables(path, "shard").filter(pl.col("sample_id") == sample_id).collect()
     return hit.row(0, named=True) if hit.height else None
 
 

@@ -16,7 +16,8 @@ flat keys:
 ``engine:simulated``      ``SIMULATED_VERSION``: the simulated engine (rehearsals)
 ``assembly``              ``dart.datasets.version.ASSEMBLY_VERSION``: recipes and assembly
 ``train``                 ``dart.train.version.TRAIN_VERSION``
-``evaluate``              ``dart.evaluate.version.EVAL_VERSION``
+``evaluate``              ``dart.evaluate.version.EVAL_VERSION``: evaluation generation
+``scoring``               ``dart.evaluate.version.SCORING_VERSION``: evaluation scoring
 ``queries``               ``dart.queries.version.QUERIES_VERSION``: query ingestion
 ``planner``               ``dart.pool.version.PLANNER_VERSION``: each round's plan
 ``decontam``              ``dart.decontam.version.DECONTAM_VERSION``: decontamination
@@ -55,7 +56,7 @@ from dart.engines.versions import (
     VLLM_MAPPING_VERSION,
 )
 from dart.errors import DartError
-from dart.evaluate.version import BENCHMARK_VERSION, EVAL_VERSION
+from dart.evaluate.version import BENCHMARK_VERSION, EVAL_VERSION, SCORING_VERSION
 from dart.grade.version import GRADER_VERSION
 from dart.pool.version import PLANNER_VERSION
 from dart.prompts import TEMPLATES, get_template
@@ -133,6 +134,11 @@ def evaluate() -> str:
     return _override("evaluate", lambda: EVAL_VERSION)
 
 
+def scoring() -> str:
+    """The evaluation scoring version."""
+    return _override("scoring", lambda: SCORING_VERSION)
+
+
 def queries() -> str:
     """The query ingestion version."""
     return _override("queries", lambda: QUERIES_VERSION)
@@ -158,6 +164,7 @@ SIMPLE = {
     "assembly": assembly,
     "train": train,
     "evaluate": evaluate,
+    "scoring": scoring,
     "queries": queries,
     "planner": planner,
     "decontam": decontam,
@@ -209,6 +216,7 @@ def keys_for_step(step: str, params: Mapping[str, Any] | None = None) -> list[st
         "train": ["train"],
         "queries": ["queries"],
         "plan": ["planner"],
+        "estimate": ["planner"],
         "decontam": ["decontam"],
         "benchmark": ["benchmark"],
     }.get(step, [])

@@ -25,6 +25,7 @@ import polars as pl
 from dart.engines.base import Completion, Engine, Request, SamplingParams
 from dart.engines.runner import ToFrame, run_chunks
 from dart.errors import DartError
+from dart.inputs import read_table
 from dart.lineage.records import read_record
 from dart.prompts import Template
 
@@ -116,7 +117,7 @@ def generate_shard(
 
 def load_plan_shard(plan_path: str | Path, shard: int | None) -> pl.DataFrame:
     """The rows of ``plan_path`` for ``shard`` (all rows when shard is None)."""
-    plan = pl.read_parquet(plan_path)
+    plan = read_table(plan_path, (), "plan")
     return plan if shard is None else plan.filter(pl.col("shard") == shard)
 
 

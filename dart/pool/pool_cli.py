@@ -22,9 +22,22 @@ from dart.lineage.records import is_simulated, write_json_atomic, write_record
 log = logging.getLogger(__name__)
 
 
+def pool_status(last: dict) -> str:
+    """How the pool ended: ``complete``, ``budget reached`` or ``round limit reached``
+    (``unfinished`` while its last plan still asked for trials)."""
+    if not last.get("done"):
+        return "unfinished"
+    if last.get("budget_reached"):
+        return "budget reached"
+    if last.get("round_limit_reached"):
+        return "round limit reached"
+    return "complete"
+
+
 def summarise(plans: list[dict], tally: pl.DataFrame) -> dict:
     last = plans[-1]
     return {
+        "status": pool_status(last),
         "rounds": [{k: p.get(k) for k in ("round", "trials", "queries", "done")} for p in plans],
         "trials": int(tally["trials"].sum()) if tally.height else 0,
         "correct": int(tally["correct"].sum()) if tally.height else 0,
@@ -32,6 +45,8 @@ def summarise(plans: list[dict], tally: pl.DataFrame) -> dict:
         "queries": tally.height,
         "complete": bool(last.get("done")),
         "exhausted": last.get("exhausted", []),
+        "budget_reached": bool(last.get("budget_reached")),
+        "budget": last.get("budget", {}),
     }
 
 

@@ -1,4 +1,5 @@
-"""The recipes a pool serves, kept in step with the config: ``results/pool/{synth}/recipes.json``.
+"""The recipes a pool serves, kept in step with the config: ``results/pool/{synth}/recipes.json``
+(and its budget, ``budget.json``, the same way: :func:`sync_budget`).
 
 The planner reads this file (passed by name, not as a Snakemake input), so changing a
 recipe's target never re-runs finished rounds: lowering it rebuilds only the dataset,
@@ -22,6 +23,7 @@ from typing import Any
 
 from dart.errors import DartError
 from dart.lineage.records import write_json_atomic, write_record
+from dart.pool.planner import Budget
 from dart.recipes import recipes_from_config
 
 
@@ -43,6 +45,30 @@ def sync_recipes(doc: Mapping[str, Any], path: str | os.PathLike) -> bool:
             pass  # unreadable or half-written by hand: rewrite it
     write_json_atomic(doc, target)
     write_record(target, step="recipes", params={r.name: r.describe() for r in recipes})
+    return True
+
+
+def sync_budget(doc: Mapping[str, Any] | None, path: str | os.PathLike) -> bool:
+    """Validate a pool's ``budget`` block and write it to ``path`` (budget.json) if it
+    differs; the planner reads it by name, like recipes.json, so that lowering a budget
+    re-plans no finished round and raising it grows the pool by new rounds. Returns
+    whether the file was (re)written."""
+    budget = Budget.from_config(doc)
+    doc = budget.as_dict()
+    target = Path(path)
+    if not budget.limited:  # no file: no limit (and no new file in a pool without a budget)
+        existed = target.exists()
+        for stale in (target, Path(f"{target}.prov.json")):
+            stale.unlink(missing_ok=True)
+        return existed
+    if target.exists():
+        try:
+            if json.loads(target.read_text()) == doc:
+                return False
+        except (OSError, json.JSONDecodeError):
+            pass
+    write_json_atomic(doc, target)
+    write_record(target, step="budget", params=doc)
     return True
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from dart.errors import DartError
+from dart.inputs import scan_tables, table_columns
 
 SCHEMA: dict[str, pl.DataType] = {
     "query_id": pl.String(),
@@ -46,7 +47,7 @@ def read_verified(paths: Sequence[str | os.PathLike]) -> pl.DataFrame:
         return pl.DataFrame(schema={c: pl.String() for c in REQUIRED})
     frames = []
     for path in paths:
-        names = pl.read_parquet_schema(path)
+        names = table_columns(path, "verified shard")
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise DartError(f"{path}: verified shard lacks column(s) {', '.join(missing)}")
@@ -55,7 +56,8 @@ def read_verified(paths: Sequence[str | os.PathLike]) -> pl.DataFrame:
             for c in (*REQUIRED, "completion_tokens", "prompt_tokens", "gen_seconds", "source")
             if c in names
         ]
-        frames.append(pl.scan_parquet(path).select(*cols).with_columns(_file=pl.lit(str(path))))
+        frame = scan_tables(path, "verified shard").select(*cols)
+        frames.append(frame.with_columns(_file=pl.lit(str(path))))
     return normalise_rows(pl.concat(frames, how="diagonal_relaxed").collect())
 
 

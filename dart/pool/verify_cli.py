@@ -11,12 +11,10 @@ import logging
 import time
 from pathlib import Path
 
-import polars as pl
-
 from dart.errors import DartError
 from dart.grade import GRADER_VERSION
 from dart.grade.options import add_grader_options, grader_options
-from dart.inputs import read_tables
+from dart.inputs import read_table, read_tables
 from dart.lineage.records import write_parquet_atomic, write_record
 from dart.pool.verify import verify_frame, with_engine_seconds
 
@@ -32,10 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     source = Path(args.generated)
-    try:
-        generated = pl.read_parquet(source)
-    except (pl.exceptions.ComputeError, OSError) as exc:
-        raise DartError(f"{source}: unreadable generation shard: {exc}") from None
+    generated = read_table(source, (), "generation shard")
     queries = None
     if args.queries:
         keep = ("query_id", "query")

@@ -3,4 +3,4 @@
 Bump it when the same tally and recipes would give another plan.
 """
 
-PLANNER_VERSION = "1"
+PLANNER_VERSION = "2"

@@ -16,46 +16,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from dart.answers import gsm8k_answer, last_box_is_open, last_boxed, level_number
 from dart.errors import DartError
 
 FORMATS = ("math", "gsm8k", "table", "generated", "math-like", "gsm8k-like")
-_BOX = re.compile(r"\\(?:boxed|fbox)\s*")
-
-
-def last_boxed(text: str) -> str | None:
-    """The content of the last ``\\boxed{...}`` (or ``\\fbox``) in ``text``, braces matched."""
-    starts = [m.end() for m in _BOX.finditer(text)]
-    for start in reversed(starts):
-        if start < len(text) and text[start] == "{":
-            depth = 0
-            for i in range(start, len(text)):
-                if text[i] == "{":
-                    depth += 1
-                elif text[i] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return text[start + 1 : i].strip()
-            continue  # unbalanced: try an earlier box
-        token = re.match(r"[^\s$]+", text[start:])  # "\boxed 5"
-        if token:
-            return token.group(0)
-    return None
-
-
-def last_box_is_open(text: str) -> bool:
-    """Whether the last ``\boxed{`` (or ``\fbox{``) of ``text`` is never closed: a
-    reference read from it would silently be an earlier box."""
-    starts = [m.end() for m in _BOX.finditer(text)]
-    if not starts or starts[-1] >= len(text) or text[starts[-1]] != "{":
-        return False
-    depth = 0
-    for char in text[starts[-1] :]:
-        depth += (char == "{") - (char == "}")
-        if depth == 0:
-            return False
-    return True
-
-
 _OUTER_MATH = re.compile(r"^\$+(.*?)\$+$|^\\\((.*)\\\)$", re.S)
 _INNER_MATH = re.compile(r"(?<!\\)\$|\\\(|\\\)")
 
@@ -73,24 +37,6 @@ def reference_text(gold: str, where: str) -> str:
             "inside it; write it without delimiters"
         )
     return text
-
-
-def gsm8k_answer(answer: str) -> str | None:
-    """The number after ``####`` in a GSM8K answer, thousands separators removed."""
-    _, sep, tail = answer.rpartition("####")
-    if not sep:
-        return None
-    value = tail.strip().replace(",", "").replace("$", "").strip()
-    return value or None
-
-
-def _level(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    match = re.search(r"\d+", str(value))
-    return int(match.group(0)) if match else None
 
 
 def need(row: Mapping[str, Any], column: str, where: str) -> Any:
@@ -129,7 +75,7 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
         if not gold:
             raise DartError(f"{where}: no \\boxed{{}} reference answer in 'solution'")
         gold = reference_text(gold, where)
-        level, subject = _level(row.get("level")), row.get("type") or row.get("subject")
+        level, subject = level_number(row.get("level")), row.get("type") or row.get("subject")
         source_id = row.get("unique_id") or row.get("id")
     elif fmt == "gsm8k":
         query = clean_text(need(row, "question", where), "question", where)
@@ -143,7 +89,7 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
         qcol, gcol = cols.get("query") or "query", cols.get("gold") or "gold"
         query = clean_text(need(row, qcol, where), qcol, where)
         gold = clean_text(need(row, gcol, where), gcol, where)
-        level = _level(need(row, cols["level"], where)) if cols.get("level") else None
+        level = level_number(need(row, cols["level"], where)) if cols.get("level") else None
         subject = need(row, cols["subject"], where) if cols.get("subject") else None
         source_id = need(row, cols["id"], where) if cols.get("id") else None
     else:

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from dart.errors import DartError
+from dart.inputs import read_table
 from dart.queries import formats, generator, paper_like, readers
 
 SCHEMA = {
@@ -78,7 +79,8 @@ def ingest(
     started = time.perf_counter()
     earlier: set[str] = set()
     for path in dedupe_against:
-        earlier.update(pl.read_parquet(path, columns=["query_id"])["query_id"].to_list())
+        table = read_table(path, ["query_id"], "queries")
+        earlier.update(table["query_id"].to_list())
     seen: set[str] = set()
     kept: list[dict[str, Any]] = []
     read = dup_within = dup_across = too_long = 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dart.errors import DartError
+from dart.inputs import iter_table_rows, read_jsonl
 
 LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet", ".pq")
 
@@ -51,41 +52,15 @@ def _read_local(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DartError(f"{path}: not a file (a directory?)")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        yield from _read_jsonl(path)
+        yield from read_jsonl(path, "rows")
     elif suffix == ".json":
         yield from _read_json(path)
     elif suffix in (".parquet", ".pq"):
-        yield from _read_parquet(path)
+        yield from iter_table_rows(path, "rows")
     else:
         raise DartError(
             f"{path}: unknown file type {suffix!r} (expected .jsonl, .json or .parquet)"
         )
-
-
-def _decode(raw: bytes, path: Path, row: int) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DartError(
-            f"{path}: row {row}: not valid UTF-8 (byte {exc.start} of the line: {raw[exc.start : exc.start + 4]!r})"
-        ) from None
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            text = _decode(raw, path, number).strip()
-            if not text:
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise DartError(f"{path}: row {number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DartError(
-                    f"{path}: row {number}: expected a JSON object, got {type(row).__name__}"
-                )
-            yield number, row
 
 
 def _read_json(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -108,26 +83,6 @@ def _read_json(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(row, dict):
             raise DartError(f"{path}: row {number}: expected a JSON object")
         yield number, row
-
-
-def _read_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        reader = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DartError(
-            f"{path}: not a readable Parquet file (truncated or corrupt?): {exc}"
-        ) from None
-    number = 0
-    try:
-        for batch in reader.iter_batches(batch_size=8192):
-            for row in batch.to_pylist():
-                number += 1
-                yield number, row
-    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        raise DartError(f"{path}: row {number + 1}: unreadable Parquet data: {exc}") from None
 
 
 def _read_hub(

@@ -48,3 +48,42 @@ def plot_summary(
     if cols:
         ax.legend(fontsize="small", ncols=min(len(cols), 4))
     return save_figure(fig, plt, path, atomic)
+
+
+def plot_levels(
+    rows: Sequence[Any], cols: Sequence[str], path: str | os.PathLike, *, atomic: bool = True
+) -> Path:
+    """Accuracy by difficulty level, one panel per benchmark with levels, one line per
+    model, 95% Wilson intervals over the items of all seeds (the paper's per-level view)."""
+    plt = pyplot()
+    ours = [r for r in rows if r.kind == "ours"]
+    benches = [b for b in cols if any(r.cells.get(b) and r.cells[b].levels for r in ours)]
+    fig, axes = plt.subplots(
+        1, max(len(benches), 1), figsize=(1.5 + 4.5 * max(len(benches), 1), 4.2), squeeze=False
+    )
+    for ax, bench in zip(axes[0], benches, strict=False):
+        for row in ours:
+            cell = row.cells.get(bench)
+            if cell is None or not cell.levels:
+                continue
+            levels = sorted(cell.levels, key=lambda lv: (len(lv), lv))
+            xs, ys, err = [], [], [[], []]
+            for lv in levels:
+                n, k = cell.levels[lv]
+                if not n:
+                    continue
+                lo, hi = wilson(k, n)
+                xs.append(int(lv) if lv.isdigit() else lv)
+                ys.append(100 * k / n)
+                err[0].append(max(ys[-1] - 100 * lo, 0.0))
+                err[1].append(max(100 * hi - ys[-1], 0.0))
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=2, label=row.model, alpha=0.85)
+        ax.set(title=bench, xlabel="level", ylabel="accuracy (%)", ylim=(0, 100))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+    if not benches:
+        axes[0][0].text(0.5, 0.5, "no benchmark with levels", ha="center", va="center")
+        axes[0][0].set_axis_off()
+    fig.suptitle("accuracy by level (95% Wilson intervals)")
+    return save_figure(fig, plt, path, atomic)

@@ -44,7 +44,7 @@ from dart.train.finetune import (
     weights_unchanged,
 )
 from dart.train.hyperparams import Hyperparams
-from dart.train.launch import is_launched, relaunch, torchrun_argv
+from dart.train.launch import is_launched, relaunch, report_rank_error, torchrun_argv
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
     refuse_simulated(args.dataset, hp)
     try:
         fine_tune(args, hp)
+    except DartError as exc:
+        if report_rank_error(exc):  # a rank: the launcher says it once, for every rank
+            return 2
+        raise
     except Interrupted as exc:
         work = work_folder(args.output)
         log.error("%s; checkpoints kept in %s; rerun to resume", exc, work)

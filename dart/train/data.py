@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dart.errors import DartError
+from dart.inputs import read_arrow
 
 log = logging.getLogger(__name__)
 
@@ -51,27 +52,7 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
     Read with pyarrow (a core dependency) rather than polars, so that `dart train` also
     runs on a GPU image that has torch and pyarrow but not polars (bench/gpu_check.sh).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    if not path.is_file():
-        raise DartError(f"{path}: dataset file not found")
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # pyarrow raises several kinds for a bad file
-        raise DartError(f"{path}: not a readable parquet file ({exc})") from None
-    missing = [c for c in REQUIRED if c not in schema.names]
-    if missing:
-        raise DartError(f"{path}: dataset lacks column(s) {missing} (has {sorted(schema.names)})")
-    for column in REQUIRED:
-        kind = schema.field(column).type
-        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-            raise DartError(f"{path}: column {column!r} must be text, got {kind}")
-    try:
-        table = pq.read_table(path, columns=list(REQUIRED))
-    except Exception as exc:  # a truncated file can pass the schema read
-        raise DartError(f"{path}: not a readable parquet file ({exc})") from None
+    table = read_arrow(path, REQUIRED, "dataset", text=True)
     if table.num_rows == 0:
         raise DartError(f"{path}: dataset is empty (no rows survived the recipe); nothing to train")
     queries, responses = table["query"].to_pylist(), table["response"].to_pylist()

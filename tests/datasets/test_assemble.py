@@ -16,6 +16,7 @@ from dart.decontam import cli as decontam
 from dart.errors import DartError
 from dart.lineage.records import read_record
 from dart.pool import plan_cli, tally_cli
+from dart.pool.pool_cli import pool_status
 from dart.recipes import recipe_from_config
 
 RECIPES = {
@@ -57,7 +58,7 @@ def call(module, argv: list[str]) -> int:
     return module.run(parser.parse_args(argv))
 
 
-def build_pool(tmp_path, shards: int = 2) -> list[str]:
+def build_pool(tmp_path, shards: int = 2, budget: dict | None = None) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     qpath = tmp_path / "q.parquet"
     write_queries(qpath)
@@ -67,6 +68,7 @@ def build_pool(tmp_path, shards: int = 2) -> list[str]:
         argv = ["--queries", str(qpath), "--recipes", json.dumps(RECIPES), "--round", str(rnd),
                 "--seed", "1", "--cap", "12", "--per-round-max", "6", "--shards", str(shards),
                 "--max-rounds", "8", "-o", str(d / "plan.parquet"), "--summary", str(d / "plan.json")]  # fmt: skip
+        argv += ["--budget", json.dumps(budget)] if budget else []
         assert call(plan_cli, argv + (["--tally", prev] if prev else [])) == 0
         summary = json.loads((d / "plan.json").read_text())
         if summary["done"]:
@@ -109,6 +111,31 @@ def test_rounds_then_assemble_with_card_and_plots(tmp_path):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert read_record(out / png)["step"] == "assemble"
     assert read_record(out / "u.parquet")["rows"] == ds.height
+
+
+def test_budget_reached_says_which_queries_fell_short(tmp_path):
+    verified, summary, qpath = build_pool(tmp_path, budget={"max_trials": 20})
+    assert summary["budget_reached"] and summary["done"]
+    pool_summary = {"status": pool_status(summary), "budget": summary["budget"]}
+    assert pool_summary["status"] == "budget reached"
+    q = pl.read_parquet(qpath)
+    ds, stats = assemble(verified, q, recipe_from_config("u", RECIPES["u"]), cap=12,
+                         pool_summary=pool_summary)  # fmt: skip
+    short = stats["budget"]["short_by"]
+    assert short and stats["budget"]["max_trials"] == 20
+    kept = ds.group_by("query_id").len()
+    for qid, n in short.items():
+        have = kept.filter(pl.col("query_id") == qid)["len"].sum()
+        assert n == 2 - have  # uniform k = 2
+    assert stats["budget"]["responses_short"] == sum(short.values())
+    card = dataset_card("u", stats, data_file="u.parquet")
+    assert "## Budget" in card and "budget reached" in card
+    assert all(f"| {qid} | {n} |" in card for qid, n in short.items())
+    # a pool that finished: no budget section, stats as before
+    verified, _, _ = build_pool(tmp_path / "free")
+    _, free = assemble(verified, q, recipe_from_config("u", RECIPES["u"]), cap=12,
+                       pool_summary={"status": "complete"})  # fmt: skip
+    assert "budget" not in free and "## Budget" not in dataset_card("u", free, data_file="u")
 
 
 def test_dataset_independent_of_sharding(tmp_path):

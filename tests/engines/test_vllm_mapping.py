@@ -48,3 +48,37 @@ def test_seeds_are_per_request():
 def test_missing_vllm_names_the_gpu_extra():
     with pytest.raises(DartError, match=r"envs/vllm.yaml|\[gpu\]"):
         get_engine("vllm", "some/model")
+
+
+def test_pass_through_options_are_engine_args_of_the_pinned_vllm():
+    """Production pins vLLM in envs/vllm.yaml (0.33.0, not installable here): every
+    option the engine table passes to ``vllm.LLM`` must be an ``EngineArgs`` field of that
+    version, read from the list recorded from its published wheel."""
+    import re
+
+    from dart.options import VLLM_LLM_OPTIONS
+    from tests.conftest import ROOT
+    from tests.engines.vllm_engine_args.record import recorded
+
+    pins = re.findall(r"^\s*-\s*vllm==([\w.]+)", (ROOT / "envs/vllm.yaml").read_text(), re.M)
+    assert len(pins) == 1, pins
+    fields = recorded(pins[0])
+    assert fields is not None, (
+        f"no EngineArgs list recorded for the pinned vllm {pins[0]}: "
+        "see tests/engines/vllm_engine_args/record.py"
+    )
+    assert fields >= VLLM_LLM_OPTIONS, sorted(VLLM_LLM_OPTIONS - fields)
+    assert {"model", "revision", "tensor_parallel_size", "dtype", "seed"} <= fields
+
+
+def test_recorded_engine_args_lists_are_read_from_the_source():
+    from tests.engines.vllm_engine_args.record import engine_args_fields
+
+    source = (
+        "from typing import ClassVar\n@dataclass\nclass EngineArgs:\n"
+        "    model: str = 'm'\n    seed: int | None = None\n    cache: ClassVar[dict] = {}\n"
+        "    def create(self) -> None:\n        x: int = 1\n"
+    )
+    assert engine_args_fields(source) == {"model", "seed"}
+    with pytest.raises(ValueError, match="no class EngineArgs"):
+        engine_args_fields("class Other:\n    model: str\n")

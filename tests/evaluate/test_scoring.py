@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from dart.answers import all_boxes
 from dart.errors import DartError
 from dart.evaluate.results import metrics, stderr, wilson
 from dart.evaluate.scoring import (
@@ -15,7 +16,6 @@ from dart.evaluate.scoring import (
     scoring_options,
     theoremqa_equal,
 )
-from dart.grade.extract import all_boxes
 
 
 @pytest.mark.parametrize(

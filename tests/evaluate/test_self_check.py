@@ -8,9 +8,8 @@ bracketed lists written as a list (``3, 5`` against ``[3, 5]``: 8 of 1,000).
 
 import json
 
-import polars as pl
 import pytest
-from eval_schemas import DEEPMIND, FILES, MATH, THEOREMQA, write
+from eval_schemas import FILES, write
 
 from dart.evaluate.benchmarks import REGISTRY, load_benchmark
 from dart.evaluate.scoring import TOLERANCES, score_rows
@@ -83,7 +82,24 @@ def test_each_benchmark_item_scores_correct_against_its_own_answer(tmp_path, tol
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_fixture_files_hold_the_shapes_that_failed():
-    assert any(r["Answer"] == 4e-05 for r in EXTRA["theoremqa"])
-    assert DEEPMIND and MATH and THEOREMQA  # the published-schema rows are included too
-    assert pl.DataFrame(EXTRA["deepmind-mathematics"])["answer"][0] == "[3, 5]"
+def test_the_check_reaches_the_shapes_that_failed_and_can_fail(tmp_path):
+    """The self-check is not vacuous: the shapes that failed 1.2 come out of the real
+    loaders into the scored items (in both written forms), and the same items answered
+    with a wrong value all score not correct (a scorer that passed everything fails)."""
+    items = _items(tmp_path)
+    scored_forms = {(i["benchmark"], i["gold"], i["response"]) for i in items}
+    box = "So the final answer is $\\boxed{{{}}}$."
+    for benchmark, gold, written in [
+        ("theoremqa", "4e-05", "4e-05"),
+        ("theoremqa", "[1e-05, 2.5]", "[1e-05, 2.5]"),
+        ("theoremqa", "[1e-05, 2.5]", "1e-05, 2.5"),
+        ("math", "2\\frac{1}{2}", "2\\frac{1}{2}"),
+    ]:
+        assert (benchmark, gold, box.format(written)) in scored_forms, (benchmark, gold)
+    assert any(i["benchmark"] == "deepmind-mathematics" and "3, 5" in i["response"]
+               for i in items)  # fmt: skip
+    wrong = [{**item, "response": box.format("987654321")} for item in items]
+    verdicts = {
+        row["verdict"] for row in score_rows(wrong, options={"tolerance": TOLERANCES[0]}, workers=2)
+    }
+    assert "correct" not in verdicts and verdicts

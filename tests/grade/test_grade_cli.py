@@ -38,10 +38,10 @@ def test_bad_input_exits_2_naming_file_and_line(tmp_path, caplog):
     src = tmp_path / "bad.jsonl"
     src.write_text('{"response": "x", "gold": "1"}\n{not json\n')
     assert main(["grade", str(src), "-o", str(tmp_path / "o.jsonl")]) == 2
-    assert "bad.jsonl:2" in caplog.text
+    assert "bad.jsonl: row 2: not valid JSON" in caplog.text
     src.write_text('{"response": "x"}\n')
     assert main(["grade", str(src), "-o", str(tmp_path / "o.jsonl")]) == 2
-    assert "'gold'" in caplog.text
+    assert "bad.jsonl: row 1: no 'gold' field" in caplog.text
     assert not (tmp_path / "o.jsonl").exists()
 
 

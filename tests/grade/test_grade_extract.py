@@ -2,14 +2,8 @@
 
 import pytest
 
-from dart.grade.extract import (
-    MAX_BRACE_DEPTH,
-    AnswerTooComplex,
-    choice_letter,
-    extract_answer,
-    gold_answer,
-    last_boxed,
-)
+from dart.answers import MAX_BRACE_DEPTH, AnswerTooComplex, last_boxed
+from dart.grade.extract import choice_letter, extract_answer, gold_answer
 
 
 @pytest.mark.parametrize(

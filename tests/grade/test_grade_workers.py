@@ -52,19 +52,27 @@ def test_bad_rows_raise_dart_error(row):
         list(grade_rows([row], workers=1))
 
 
-def test_identical_pairs_are_decided_once_per_run():
-    """200 responses with one slow answer cost one timeout (about 1 s), not 200."""
-    import time
-
+def test_identical_pairs_are_decided_once_per_run(caplog):
+    """200 responses with one slow answer cost one decision (one timeout), not 200: the
+    workers are sent 21 decisions for the 220 rows (the grader's own count)."""
     slow = "\\boxed{(x+y+z+1)^{40}}"  # sympy expands it: far beyond a 1 s bound
     rows = [{"response": f"Step {i}. So {slow}", "gold": "(x+y+z+2)^{40}"} for i in range(200)]
     rows += [{"response": f"\\boxed{{{i}}}", "gold": str(i)} for i in range(20)]
-    start = time.perf_counter()
-    graded = list(grade_rows(rows, workers=2, timeout=1))
-    seconds = time.perf_counter() - start
+    with caplog.at_level("INFO", logger="dart.grade.workers"):
+        graded = list(grade_rows(rows, workers=2, timeout=1))
     assert {r["verdict"] for r in graded[:200]} == {"timeout"}
     assert all(r["verdict"] == "correct" for r in graded[200:])
-    assert seconds < 40, seconds  # 200 separate timeouts would take 100 s on 2 workers
+    assert "graded 220 row(s) with 21 decision(s) by the workers" in caplog.text
+
+
+@pytest.mark.parametrize("position", [0, 3])
+def test_a_none_row_is_an_error_not_the_end(position):
+    """A None in the stream is a bad row (named), not the end of the input: the rows
+    after it must not be dropped without a word."""
+    rows = [{"response": "\\boxed{1}", "gold": "1"} for _ in range(6)]
+    rows.insert(position, None)
+    with pytest.raises(DartError, match=f"row {position + 1}: not an object"):
+        list(grade_rows(rows, workers=1))
 
 
 def test_cache_keys_hold_the_grader_version():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dart.errors import DartError
-from dart.lineage.records import hash_path, read_record, write_record
+from dart.lineage.records import hash_path, read_record
 from dart.models.embedded import gguf_path
 
 pytestmark = pytest.mark.slow
@@ -34,11 +34,22 @@ def test_folder_is_a_plain_hf_model(smollm2_folder, monkeypatch):
     assert text.strip().startswith("2 + 3 = 5"), text
 
 
-def test_record_holds_weight_hash(smollm2_folder):
-    write_record(smollm2_folder, step="model", model={"source": "embedded:smollm2"})
-    record = read_record(smollm2_folder)
-    assert record["kind"] == "dir"
-    assert record["sha256"] == hash_path(smollm2_folder)
+def test_record_holds_the_weights_own_hash(smollm2_folder, tmp_path):
+    """`dart model` records the hash of the weights themselves (sha256 of
+    model.safetensors, computed here independently), not of the folder (config, card and
+    tokenizer files would change it without a weight changing)."""
+    import argparse
+    import hashlib
+
+    from dart.models import cli as models_cli
+
+    out = tmp_path / "copy"
+    args = argparse.Namespace(source=str(smollm2_folder), output=out, revision=None)
+    assert models_cli.run(args) == 0
+    record = read_record(out)
+    want = hashlib.sha256((smollm2_folder / "model.safetensors").read_bytes()).hexdigest()
+    assert record["model"]["weights_sha256"] == want
+    assert record["model"]["weights_sha256"] != hash_path(out)
 
 
 def test_unknown_embedded_model():

@@ -144,3 +144,55 @@ def test_small_rounds_use_fewer_shards():
     used = -(-plan.height // 5)
     assert summary["shards_used"] == used < 8
     assert sorted(plan["shard"].unique()) == list(range(used))
+
+
+def _run_to_end(queries_frame, outcomes, recipes, prior):
+    tally = None
+    for rnd in range(13):
+        plan, summary = plan_round(queries_frame, tally, recipes, round=rnd, seed=0, cap=2048,
+                                   per_round_max=1024, shards=1, max_rounds=12, prior=prior)  # fmt: skip
+        if summary["done"]:
+            return int(tally["trials"].sum()), rnd  # rounds that sampled: 0 .. rnd - 1
+        qi = plan["query_id"].str.to_integer(base=16).to_numpy()
+        verified = plan.with_columns(correct=pl.Series(outcomes[qi, plan["trial"].to_numpy()]))
+        tally = update_tally(tally, verified, queries_frame)
+    raise AssertionError("no end")
+
+
+def test_paper_like_pool_finishes_in_six_rounds_for_few_extra_trials():
+    # a tenth of bench_planner.py's paper-scale population (pass rates per level, some
+    # never solved), the paper's three recipes in one pool, the same coin flips for both
+    import numpy as np
+
+    from dart.pool.planner import Prior
+
+    rng = np.random.default_rng(0)
+    groups = [(747, 0.955, 2.0, 0.003, None), (57, 0.92, 2.0, 0.003, 1), (135, 0.81, 2.5, 0.005, 2),
+              (159, 0.67, 4.0, 0.01, 3), (169, 0.52, 5.0, 0.015, 4), (230, 0.35, 5.0, 0.03, 5)]  # fmt: skip
+    rates, levels = [], []
+    for n, mean, conc, zero, level in groups:
+        p = rng.beta(mean * conc, (1 - mean) * conc, size=n)
+        p[rng.random(n) < zero] = 0.0
+        rates.append(p)
+        levels += [level] * n
+    p = np.concatenate(rates)
+    q = pl.DataFrame(
+        {
+            "query_id": [f"{i:016x}" for i in range(p.size)],
+            "source": ["s"] * p.size,
+            "query": ["q"] * p.size,
+            "gold": ["0"] * p.size,
+            "level": pl.Series(levels, dtype=pl.Int64),
+        }
+    )
+    outcomes = rng.random((p.size, 2048)) < p[:, None]
+    recipes = [
+        recipe_from_config("vrt", {"recipe": "vrt", "trials": 52}),
+        recipe_from_config("uniform", {"recipe": "uniform", "k": 40}),
+        recipe_from_config("p2d", {"recipe": "prop2diff", "size": 58539, "n_probe": 8}),
+    ]
+    before, before_rounds = _run_to_end(q, outcomes, recipes, Prior(ramp=11, sure=0.0))
+    now, now_rounds = _run_to_end(q, outcomes, recipes, Prior())
+    assert before_rounds >= 7  # the planner of version 1 took 7-10 rounds here
+    assert now_rounds <= 6
+    assert now <= before * 1.03

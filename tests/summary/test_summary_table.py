@@ -78,17 +78,22 @@ def results(tmp_path, monkeypatch):
 def test_summary_table_seeds_paper_rows_csv_png(results):
     out = results / "summary.md"
     argv = ["--results", str(results), "--config", str(results / "config.yaml"), "-o", str(out),
-            "--csv", str(results / "summary.csv"), "--png", str(results / "summary.png")]  # fmt: skip
+            "--csv", str(results / "summary.csv"), "--png", str(results / "summary.png"),
+            "--levels-png", str(results / "levels.png")]  # fmt: skip
     assert call(argv) == 0
     md = out.read_text()
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert table[0] == "| model | seeds | math | gsm8k | heldout (generated) | avg |"
     # seeds 1 and 2: math 45.0 / 50.0, gsm8k 80.0 / 85.0; per-seed averages 62.5 / 67.5
-    assert table[1] == "| `mistral--p2d` | 1, 2 | 47.5 ± 3.5 | 82.5 ± 3.5 | - | 65.0 ± 3.5 * |"
+    # the Wilson interval and n over both seeds' 400 items
+    assert table[1] == ("| `mistral--p2d` | 1, 2 | 47.5 ± 3.5 (42.7–52.4, n=400) "
+                        "| 82.5 ± 3.5 (78.5–85.9, n=400) | - | 65.0 ± 3.5 * |")  # fmt: skip
     assert table[2] == "| *paper: Mistral-7B Prop2Diff* | - | 45.5 | 81.1 | - | 63.3 * |"
-    assert table[3].startswith("| `tiny` | 1 run | - | - | 10.0 |")
-    assert table[4].startswith("| `tiny--uni` | 1 | - | - | 25.0 |")
-    assert len(table) == 5  # no published row for an unknown base model
+    assert table[3].startswith("| `tiny` | 1 run | - | - | 10.0 (6.6–14.9, n=200) |")
+    assert table[4].startswith("| `tiny--uni` | 1 | - | - | 25.0 (19.5–31.4, n=200) |")
+    # no published row for an unknown base model; without items files, pairs are not compared
+    assert table[5:] == ["| A vs B | heldout |", "| `tiny--uni` vs `tiny` | not compared |"]
+    assert "results/eval/tiny--uni--s1/heldout.items.jsonl: no such items file; not compared" in md
     assert "`results/eval/mistral--p2d--s2/gsm8k.json`" in md
     rows = {r["model"]: r for r in csv.DictReader((results / "summary.csv").open())}
     assert rows["mistral--p2d"]["math_n"] == "400" and rows["mistral--p2d"]["seeds"] == "1 2"
@@ -97,6 +102,8 @@ def test_summary_table_seeds_paper_rows_csv_png(results):
     assert float(rows["mistral--p2d"]["math_wilson_hi"]) == pytest.approx(100 * hi, abs=1e-3)
     assert rows["paper: Mistral-7B Prop2Diff"]["kind"] == "paper"
     assert (results / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (results / "levels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # no levels: a note
+    assert "## Accuracy by level" not in md
 
 
 def test_audit_of_summary_reaches_each_result_and_its_model_dataset_pool(results):
@@ -142,7 +149,7 @@ def test_models_json_as_the_rule_passes_it(results):
     assert call(argv) == 0
     table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
     assert table[1:] == [
-        "| `mistral--p2d` | 1 | 45.0 | 45.0 |",
+        "| `mistral--p2d` | 1 | 45.0 (38.3–51.9, n=200) | 45.0 |",
         "| *paper: DSMath-7B Uniform* | - | 52.9 | 52.9 |",
     ]
 
@@ -164,6 +171,10 @@ def test_bad_results_are_named_errors(tmp_path):
         bad.write_text(json.dumps({**result, key: value}))
         with pytest.raises(DartError, match=named):
             summary.collect([bad], {})
+    result = {"benchmark": "math", "model": "m", "n": 2, "n_correct": 1, "accuracy": 0.5}
+    bad.write_text(json.dumps({**result, "by_level": {"3": {"n": 1}}}))
+    with pytest.raises(DartError, match="math.json: key by_level.3 must hold integers"):
+        summary.collect([bad], {})
     empty = tmp_path / "empty"
     with pytest.raises(DartError, match="no result files; nothing to summarize"):
         call(["--results", str(empty), "-o", str(empty / "s.md"), "--csv", str(empty / "s.csv")])
@@ -175,4 +186,24 @@ def test_inputs_restrict_the_files_used(results):
     out = results / "one.md"
     assert call(["--inputs", only, "-o", str(out), "--csv", str(results / "one.csv")]) == 0
     assert [i["path"] for i in read_record(out)["inputs"]] == [only]
-    assert "| `tiny` | 1 run | 10.0 | 10.0 |" in out.read_text()
+    assert "| `tiny` | 1 run | 10.0 (6.6–14.9, n=200) | 10.0 |" in out.read_text()
+
+
+def test_differences_from_the_paper_are_listed_under_the_paper_row(results):
+    diffs = {"mistral": {"paper_model": "Mistral-7B", "published": True,
+                         "differences": ["global batch 32 samples (paper 64 packed rows)"]},
+             "tiny": {"paper_model": "Llama3-8B", "published": False, "differences": []}}  # fmt: skip
+    out = results / "p.md"
+    argv = ["--results", str(results), "--paper-diff-json", json.dumps(diffs), "-o", str(out),
+            "--csv", str(results / "p.csv"), "--config", str(results / "config.yaml")]  # fmt: skip
+    assert call(argv) == 0
+    md = out.read_text()
+    assert ("## How this run differs from the paper\n- *paper: Mistral-7B Prop2Diff*\n"
+            "  - global batch 32 samples (paper 64 packed rows)\n") in md  # fmt: skip
+    assert read_record(out)["params"]["paper_diff"] == diffs
+    diffs["mistral"]["differences"] = []
+    argv[3] = json.dumps(diffs)
+    assert call(argv) == 0
+    assert "- *paper: Mistral-7B Prop2Diff*\n  - no difference in settings" in out.read_text()
+    with pytest.raises(DartError, match="--paper-diff-json: must map base model"):
+        call([*argv[:3], '{"mistral": []}', *argv[4:]])

@@ -186,7 +186,7 @@ def test_read_pairs_names_the_file_row_and_column(tmp_path):
             pa.table({"query": ["q", None, None], "response": ["r", "r", "r"]}),
             "row 2: null query or response \\(2 such",
         ),
-        "cols.parquet": (pa.table({"query": ["q"]}), "dataset lacks column\\(s\\) \\['response'\\]"),
+        "cols.parquet": (pa.table({"query": ["q"]}), "dataset lacks column\\(s\\) response \\(has query\\)"),
         "empty.parquet": (pa.table({"query": pa.array([], pa.string()),
                                     "response": pa.array([], pa.string())}), "dataset is empty"),
     }  # fmt: skip
@@ -196,5 +196,5 @@ def test_read_pairs_names_the_file_row_and_column(tmp_path):
             read_pairs(tmp_path / name)
     truncated = tmp_path / "truncated.parquet"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(DartError, match="truncated.parquet: not a readable parquet file"):
+    with pytest.raises(DartError, match="truncated.parquet: cannot read dataset"):
         read_pairs(truncated)

@@ -19,10 +19,26 @@ CONTRACT = {
 
 
 def test_contract_keys_parse_and_resolve():
+    """Every key of the paper's setup is read, none dropped (the reference's --n_epochs was
+    silently ignored): each comes back as given, and an other value of each is kept too."""
     hp = Hyperparams.from_json(json.dumps(CONTRACT))
+    assert {key: getattr(hp, key) for key in CONTRACT} == CONTRACT
     assert hp.epochs == 1.0 and isinstance(hp.epochs, float)
     assert hp.accumulation == 64
-    assert set(Hyperparams.defaults()) == set(Hyperparams.descriptions())
+    changed = {"epochs": 2.5, "learning_rate": 2e-5, "max_length": 2048, "save_steps": 7,
+               "warmup_ratio": 0.1, "logging_steps": 3, "template": "chat"}  # fmt: skip
+    again = Hyperparams.from_dict(changed)
+    assert {key: getattr(again, key) for key in changed} == changed
+
+
+def test_the_config_schema_and_the_hyperparams_agree():
+    """The schema's train_hparams block (what `dart config` checks and documents) and
+    dart/train/hyperparams.py (what a fine-tune reads) hold the same keys and defaults."""
+    from dart.config import schema
+
+    block = schema()["$defs"]["train_hparams"]["properties"]
+    assert {key: node["default"] for key, node in block.items()} == Hyperparams.defaults()
+    assert all(node.get("description") for node in block.values())
     assert all(Hyperparams.descriptions().values())
 
 

@@ -137,7 +137,12 @@ def test_sigterm_stops_promptly_and_keeps_checkpoints(trained, tiny_base, tmp_pa
     wait_for_checkpoint(work, proc)
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=30)
+    try:  # wait longer than the bound, so that a slow stop fails the bound, not the wait
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # never leave it running
+            proc.kill()
+            proc.communicate()
     assert time.monotonic() - sent < 30  # measured 5.4 s (bench/RESULTS.md): 5x and more
     assert proc.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in stderr and "SIGTERM" in stderr and "resume" in stderr

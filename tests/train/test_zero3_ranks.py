@@ -112,3 +112,35 @@ def test_two_cpu_ranks_equal_one_process_and_resume_after_a_rank_is_killed(
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5
     base = load_file(tiny_base / "model.safetensors")
     assert any(not (b[k] == base[k]).all() for k in b)
+
+
+@needs_deepspeed
+def test_a_bad_row_under_two_ranks_is_one_line_and_exit_2_as_with_none(
+    tiny_base, tmp_path, dart_env
+):
+    """Issue 22 item 7: a bad row gave torchrun's ChildFailedError traceback (49 lines,
+    the message once per rank, exit 1). Now: the message of ``ranks: 0``, once, exit 2."""
+    import polars as pl
+
+    good = write_dataset(tmp_path / "good.parquet", n=6)
+    bad = tmp_path / "bad.parquet"
+    pl.read_parquet(good).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise(pl.col("response"))
+        .alias("response")
+    ).write_parquet(bad)  # fmt: skip
+    runs = {}
+    for ranks in (0, 2):
+        out = tmp_path / f"ranks{ranks}"
+        argv = [PYTHON, "-m", "dart.cli", "train",
+                *train_args(bad, tiny_base, out, **HP, ranks=ranks)]  # fmt: skip
+        runs[ranks] = subprocess.run(argv, cwd=tmp_path, env=dart_env, capture_output=True,
+                                     text=True, timeout=300)  # fmt: skip
+        assert not out.exists() and not out.with_name(out.name + ".work").exists()
+    message = f"{bad}: row 3: null query or response (1 such row(s))"
+    for ranks, run in runs.items():
+        assert run.returncode == 2, (ranks, run.stderr[-3000:])
+        errors = [line for line in run.stderr.splitlines() if "ERROR" in line or "Error" in line]
+        assert len(errors) == 1 and errors[0].endswith(f"ERROR dart: {message}"), (
+            ranks, run.stderr[-3000:])  # fmt: skip
+        assert "Traceback" not in run.stderr and "ChildFailedError" not in run.stderr
+        assert run.stderr.count(message) == 1

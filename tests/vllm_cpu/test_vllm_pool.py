@@ -101,9 +101,12 @@ def test_round_trials_seeds_stops_and_records(straight):
     assert (distinct > 1).all()
     # Stop strings cut (the few-shot prompt makes the model write "User:" next).
     assert not gen["response"].str.contains("User:|Assistant:").any()
+    # Both endings occur, each row has one, and each is what it says (a check over an
+    # empty set would pass whatever the engine did).
     stopped = gen.filter(pl.col("finish_reason") == "stop")
-    assert stopped.height >= 1 and (stopped["completion_tokens"] < 40).all()
-    assert (gen.filter(pl.col("finish_reason") == "length")["completion_tokens"] == 40).all()
+    cut = gen.filter(pl.col("finish_reason") == "length")
+    assert stopped.height >= 1 and cut.height >= 1 and stopped.height + cut.height == gen.height
+    assert (stopped["completion_tokens"] < 40).all() and (cut["completion_tokens"] == 40).all()
 
     record = read_record(straight / GEN)
     model = record["model"]
