@@ -21,18 +21,16 @@ import time
 import numpy as np
 import polars as pl
 
+from dart.engines.simulated import PAPER_CALIBRATION, PAPER_QUERIES
 from dart.pool.planner import Prior, plan_round, recipe_needs
 from dart.pool.tally import update_tally
 from dart.recipes import Recipe, recipe_from_config
 
-# group -> (queries, mean pass rate, Beta concentration, share never solved)
+# group -> (queries, mean pass rate, Beta concentration, share never solved): the one copy
+# of the calibration lives in dart.engines.simulated (the simulated engine's default).
 POPULATION = {
-    "gsm8k": (7473, 0.955, 2.0, 0.003),
-    "L1": (565, 0.92, 2.0, 0.003),
-    "L2": (1349, 0.81, 2.5, 0.005),
-    "L3": (1592, 0.67, 4.0, 0.01),
-    "L4": (1690, 0.52, 5.0, 0.015),
-    "L5": (2304, 0.35, 5.0, 0.03),
+    ("gsm8k" if key == "none" else f"L{key}"): (PAPER_QUERIES[key], *PAPER_CALIBRATION[key])
+    for key in ("none", "1", "2", "3", "4", "5")
 }
 PAPER_P2D_MEAN = {"gsm8k": 8.5, "L1": 14.3, "L2": 33.5, "L3": 54.9, "L4": 79.6, "L5": 107.1}
 PAPER_ROWS = {"vrt": 590_601, "uniform": 590_705, "prop2diff": 585_392}

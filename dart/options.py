@@ -45,6 +45,8 @@ loaded).
   (``enable_chunked_prefill``, ``enforce_eager``, ``max_num_seqs``, ...): vLLM
   ``EngineArgs`` fields; a test in tests/vllm_cpu/ checks them against the installed vLLM.
 - ``openai``: the client's settings; ``base_url`` is required.
+- ``simulated``: the simulation's tables and rates (``dart.engines.simulated``), whose
+  values are checked here too (``check_simulated_values``).
 
     check_options("vllm", {"enforce_eager": True}, "synth.x.engine_options")
 
@@ -242,6 +244,9 @@ ENGINE_OPTIONS: dict[str, frozenset[str]] = {
             "revision",
         }
     ),
+    "simulated": frozenset(
+        {"pass_rate", "beta", "no_answer", "truncated", "tokens", "seconds_per_token", "revision"}
+    ),
 }
 #: engine -> options it cannot run without.
 REQUIRED: dict[str, tuple[str, ...]] = {"openai": ("base_url",)}
@@ -269,6 +274,62 @@ def check_options(engine: str, options: Mapping[str, Any], where: str = "engine_
         raise DartError(f"{where}: engine {engine} needs option(s) {', '.join(missing)}")
     for name, value in options.items():
         check_value(name, value, where)
+    if engine == "simulated":
+        check_simulated_values(options, where)
+
+
+SIMULATED_LEVELS = ("1", "2", "3", "4", "5", "none")
+
+
+def _level_table(value: Any, where: str, check: Callable[[Any, str], None]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping) or not value:
+        raise DartError(f"{where} must be a non-empty mapping of level (1-5, none) to a value")
+    for level, entry in value.items():
+        if str(level) not in SIMULATED_LEVELS:
+            raise DartError(f"{where}: unknown level {level!r} (levels: 1-5, none)")
+        check(entry, f"{where}.{level}")
+
+
+def _number(value: Any, where: str, low: float, high: float | None, *, open_low=False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DartError(f"{where} must be a finite number, got {value!r}")
+    if value < low or (open_low and value == low) or (high is not None and value > high):
+        bound = f"in ({low}, {high}]" if open_low else f"in [{low}, {high}]"
+        raise DartError(f"{where} must be {bound if high is not None else f'> {low}'}, got {value}")
+    return float(value)
+
+
+def _entry(keys: Mapping[str, tuple[float, float | None, bool]], required: str):
+    def check(entry: Any, where: str) -> None:
+        if not isinstance(entry, Mapping) or required not in entry:
+            raise DartError(f"{where} must be a mapping with {required!r} ({', '.join(keys)})")
+        unknown = sorted(set(entry) - set(keys))
+        if unknown:
+            raise DartError(f"{where}: unknown key(s) {unknown} (known: {', '.join(keys)})")
+        for key, (low, high, open_low) in keys.items():
+            if key in entry:
+                _number(entry[key], f"{where}.{key}", low, high, open_low=open_low)
+
+    return check
+
+
+def check_simulated_values(options: Mapping[str, Any], where: str) -> None:
+    """The simulated engine's option values: rates in [0, 1], tables keyed by level."""
+    _level_table(options.get("pass_rate"), f"{where}.pass_rate",
+                 lambda v, w: _number(v, w, 0.0, 1.0))  # fmt: skip
+    beta = {"mean": (0.0, 1.0, False), "concentration": (0.0, None, True),
+            "never": (0.0, 1.0, False)}  # fmt: skip
+    _level_table(options.get("beta"), f"{where}.beta", _entry(beta, "mean"))
+    tokens = {"median": (1.0, None, False), "sigma": (0.0, 5.0, False)}
+    _level_table(options.get("tokens"), f"{where}.tokens", _entry(tokens, "median"))
+    for key in ("no_answer", "truncated"):
+        if options.get(key) is not None:
+            _number(options[key], f"{where}.{key}", 0.0, 1.0)
+    if options.get("seconds_per_token") is not None:
+        _number(options["seconds_per_token"], f"{where}.seconds_per_token", 0.0, None,
+                open_low=True)  # fmt: skip
 
 
 def engine_gpus(engine: str, options: Mapping[str, Any]) -> int:

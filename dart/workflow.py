@@ -122,6 +122,12 @@ class Workflow:
             else f"{self.data}/models/{name}"
         )
 
+    def synth_model_inputs(self, synth: str) -> list[str]:
+        """The pool's model folder as a generation input; none for the simulated engine,
+        which needs no model (and so no download)."""
+        spec = self.cfg["synth"][synth]
+        return [] if spec["engine"] == "simulated" else [self.model_folder(spec["model"])]
+
     def synth_queries(self, synth: str) -> list[str]:
         return [self.queries_file(s) for s in self.cfg["synth"][synth]["queries"]]
 
@@ -151,8 +157,14 @@ class Workflow:
         previous = self.previous_tally(synth, round_)
         return f"{flag} {shlex.quote(previous)}" if previous else ""
 
-    def verified_shards(self, synth: str, round_: int) -> list[str]:
+    def verified_shards(
+        self, synth: str, round_: int, plan: Mapping[str, Any] | None = None
+    ) -> list[str]:
+        """The round's verified shards: as many as its plan used (``shards_used``, fewer
+        than ``shards`` in a small round; plans made before it: ``shards``)."""
         shards = self.cfg["synth"][synth]["shards"]
+        if plan is not None:
+            shards = int(plan.get("shards_used", shards))
         return [f"{self.round_dir(synth, round_)}/verified/shard{s}.parquet" for s in range(shards)]
 
     # ----------------------------------------------------------------------- targets
@@ -268,11 +280,11 @@ class Workflow:
 
     def tally_inputs(self, synth: str, round_: int | str) -> dict[str, Any]:
         r = int(round_)
-        full = self.plan(synth, r)["trials"] > 0
+        plan = self.plan(synth, r)
         previous = self.previous_tally(synth, r)
         return {
             "previous": [previous] if previous else [],
-            "verified": self.verified_shards(synth, r) if full else [],
+            "verified": self.verified_shards(synth, r, plan) if plan["trials"] > 0 else [],
             "queries": self.synth_queries(synth),
         }
 
@@ -297,7 +309,7 @@ class Workflow:
         synth = self.cfg["datasets"][dataset]["synth"]
         shards: list[str] = []
         for r in self.full_rounds(synth, self.pool_rounds(synth)):
-            shards += self.verified_shards(synth, r)
+            shards += self.verified_shards(synth, r, self.plan(synth, r))
         return shards
 
     def dataset_inputs(self, dataset: str) -> dict[str, Any]:
@@ -342,7 +354,7 @@ class Workflow:
             if not Path(path).exists():
                 break
             if read_json_cached(path).get("trials", 0) > 0:
-                verified += self.verified_shards(synth, r)
+                verified += self.verified_shards(synth, r, read_json_cached(path))
                 continue
             previous = self.previous_tally(synth, r)
             reopened = r + 1 < max_rounds and previous and Path(previous).exists()

@@ -30,6 +30,7 @@ checkpoint plan:
         cap=lambda w: config["synth"][w.synth]["cap"],
         per_round_max=lambda w: config["synth"][w.synth]["per_round_max"],
         shards=lambda w: config["synth"][w.synth]["shards"],
+        shard_min_trials=lambda w: config["synth"][w.synth]["shard_min_trials"],
         max_rounds=lambda w: config["synth"][w.synth]["max_rounds"],
         tally=lambda w: WF.previous_tally_option(w.synth, w.round, "--tally"),
         # a file, not an input: a changed recipe never re-plans a finished round (a raised
@@ -44,6 +45,7 @@ checkpoint plan:
         " --budget-file {params.budget:q}"
         " --round {wildcards.round:q} --seed {params.seed:q} --cap {params.cap:q}"
         " --per-round-max {params.per_round_max:q} --shards {params.shards:q}"
+        " --shard-min-trials {params.shard_min_trials:q}"
         " --max-rounds {params.max_rounds:q} -o {output.plan:q} --summary {output.summary:q}"
         " > {log:q} 2>&1"
 
@@ -55,7 +57,8 @@ rule generate:
         # shards wait for the new plan, and rerun only if it changed (same checksum: kept).
         plan=lambda w: checkpoints.plan.get(synth=w.synth, round=w.round).output.plan,
         queries=lambda w: WF.synth_queries(w.synth),
-        model=lambda w: f"{DATA}/models/{config['synth'][w.synth]['model']}",
+        # no model for the simulated engine (`--model ''`): nothing to download
+        model=lambda w: WF.synth_model_inputs(w.synth),
     output:
         shard=f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet",
         record=record_of(f"{POOL}/{{synth}}/round{{round}}/gen/shard{{shard}}.parquet"),
@@ -88,7 +91,7 @@ rule generate:
     shell:
         "dart --rule generate --wildcards synth={wildcards.synth:q},round={wildcards.round:q},shard={wildcards.shard:q}"
         " generate --plan {input.plan:q} --shard {wildcards.shard:q} --queries {input.queries:q}"
-        " --engine {params.engine:q} --model {input.model:q} --template {params.template:q}"
+        " --engine {params.engine:q} --model={input.model:q} --template {params.template:q}"
         " --sampling-json {params.sampling:q} --engine-options-json {params.options:q}"
         " --chunk-size {params.chunk_size:q} --threads {threads:q} --gpus {resources.gpu:q}"
         " -o {output.shard:q} > {log:q} 2>&1"

@@ -30,15 +30,15 @@ NOT_RUN_HERE = {
     "snakemake --lint": "make lint runs it",
     "snakemake --unlock": "takes no -n; tests/test_pool_workflow.py runs it after a kill",
 }
-WORKFLOW_FILES = ("Snakefile", "rules", "config.yaml", "config.paper.yaml", "profiles", "envs",
-                  "report")  # fmt: skip
+WORKFLOW_FILES = ("Snakefile", "rules", "config.yaml", "config.paper.yaml",
+                  "config.rehearsal.yaml", "profiles", "envs", "report")  # fmt: skip
 
 
 def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     found: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
-        for line in block.splitlines():
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():  # continuations joined
             line = line.split("  #")[0].strip()
             if line.startswith("snakemake"):
                 found.append(line)
@@ -61,6 +61,7 @@ COMMANDS = readme_commands()
 def test_the_readme_has_the_commands_we_expect():
     assert "snakemake --profile profiles/slurm --configfile config.paper.yaml" in COMMANDS
     assert "snakemake --profile profiles/local" in COMMANDS
+    assert any("--configfile config.paper.yaml config.rehearsal.yaml" in c for c in COMMANDS)
     assert not [c for c in COMMANDS if "<" in c], "a placeholder without a value in PLACEHOLDERS"
 
 

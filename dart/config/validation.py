@@ -171,6 +171,9 @@ def check_schema(config: Any, *, source: str = "config") -> dict[str, Any]:
     if errors:
         raise DartError(f"{source}: {_message(errors[0])}")
     _fill_defaults(merged, root, root)
+    for spec in merged.get("synth", {}).values():  # null: an overlay cleared the options
+        if spec.get("engine_options") is None:
+            spec["engine_options"] = {}
     merged = _coerce(merged, root, root)  # the defaults' numbers in their one spelling too
     errors = list(validator.iter_errors(merged))
     if errors:  # a default that does not fit its own schema is our bug, but say where

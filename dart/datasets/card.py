@@ -52,6 +52,7 @@ def card_data(
         "template_version": lineage.get("template_version"),
         "decontaminated": contamination.get("decontaminate") if contamination else None,
         "flagged_queries": contamination.get("flagged_queries") if contamination else None,
+        "simulated": True if stats.get("simulated") else None,
     }
     return DatasetCardData(
         pretty_name=name, language=["en"], license=license,
@@ -134,6 +135,14 @@ def contamination_text(stats: Mapping[str, Any]) -> str:
     )
 
 
+SIMULATED_WARNING = (
+    "> **SIMULATED: a rehearsal, not data.** Every response of this dataset was written by "
+    "the `simulated` engine (no model): right or wrong by a drawn pass rate, the text a "
+    "filler with the answer boxed. It measures the pipeline's cost and shape only. "
+    "`dart train` refuses it unless the fine-tune sets `allow_simulated: true`."
+)
+
+
 def budget_section(stats: Mapping[str, Any], shown: int = 50) -> list[str]:
     """'## Budget' when the pool stopped at its budget: the queries short and by how much."""
     budget = stats.get("budget")
@@ -169,6 +178,7 @@ def build_card(
     meta = card_data(name, stats, data_file, license=license, sources=sources, lineage=lineage)
     parts = [
         f"# {name}",
+        *([SIMULATED_WARNING] if stats.get("simulated") else []),
         "Synthetic step-by-step math solutions built by difficulty-aware rejection sampling "
         "(a reproduction of DART-Math, arXiv 2407.13690). Every row is a response judged "
         "correct against the reference answer." + (f"\n\n{description}" if description else ""),

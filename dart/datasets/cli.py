@@ -26,6 +26,7 @@ from dart.datasets.plots import plot_all
 from dart.decontam.overlap import read_contamination
 from dart.inputs import load_json_arg, table_columns
 from dart.lineage.records import (
+    is_simulated,
     read_record,
     record_path,
     write_json_atomic,
@@ -105,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     if flagged is not None:
         stats["contamination"].update(files=list(args.contamination),
                                       ngram=contamination_ngram(args.contamination))  # fmt: skip
+    if simulated_pool(dataset, args.verified):
+        stats["simulated"] = True  # a rehearsal's: the card, report and `dart train` say so
     with _all_or_nothing(args):
         _write_outputs(args, dataset, stats, recipe, flagged)
     log.info("%s: %d rows from %d queries (k_p=%s)", args.name, dataset.height,
@@ -114,6 +117,15 @@ def run(args: argparse.Namespace) -> int:
         log.info("%s: %d queries flagged by decontamination, %s", args.name, c["flagged_queries"],
                  "dropped" if args.decontaminate else "kept (--no-decontaminate)")  # fmt: skip
     return 0
+
+
+def simulated_pool(dataset, verified: list[str]) -> bool:
+    """Whether the pool's responses came from the simulated engine: a row's ``model``
+    says ``simulated:...`` or a verified shard's record says ``simulated``."""
+    models = dataset["model"].drop_nulls().unique().to_list() if "model" in dataset.columns else []
+    return any(str(m).startswith("simulated") for m in models) or any(
+        is_simulated(p) for p in verified
+    )
 
 
 @contextlib.contextmanager
@@ -136,6 +148,7 @@ def _write_outputs(args, dataset, stats, recipe, flagged) -> None:
                 for c in ("template_version", "grader_version", "model")}  # fmt: skip
     lineage = {"pool": pool_folder(args.verified), "pool_files": len(args.verified),
                "queries": list(args.queries), **versions,
+               **({"simulated": True} if stats.get("simulated") else {}),
                "seeds": "per trial: dart.pool.ids.trial_seed(seed, query_id, trial)"}  # fmt: skip
     data_file = os.path.relpath(args.output, Path(args.card).parent)
     card = dataset_card(args.name, stats, data_file=data_file, lineage=lineage,

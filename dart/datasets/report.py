@@ -33,10 +33,11 @@ def yield_text(per: Mapping[str, Mapping[str, Any]]) -> str:
 def dataset_report_labels(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     """Report labels of a dataset's stats.json: its headline figures (read at report time)."""
     stats = read_json_cached(f"{cfg['results_dir']}/datasets/{dataset}/stats.json")
+    simulated = " (SIMULATED)" if stats.get("simulated") else ""  # a rehearsal, never data
     return {
         "dataset": dataset,
         "item": "stats",
-        "pool": cfg["datasets"][dataset]["synth"],
+        "pool": cfg["datasets"][dataset]["synth"] + simulated,
         "recipe": recipe_label(cfg, dataset),
         "rows": stats.get("rows", 0),
         "queries with rows": stats.get("queries_with_rows", 0),

@@ -3,7 +3,8 @@
 ``transformers`` runs on CPU (or a small GPU) in the default environment; ``vllm``
 runs on GPUs in its own environment (``envs/vllm.yaml``; on CPU in ``.venv-vllm`` for
 the tests) and is imported only when chosen; ``openai`` sends the requests to any
-OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp) over HTTP. Which options each
+OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp) over HTTP; ``simulated`` answers
+without a model (rehearsals, forecasts: :mod:`dart.engines.simulated`). Which options each
 accepts: ``dart.options``. :mod:`runner` is the one resumable, chunked generation run that
 the pool and the evaluation share; :mod:`versions` holds the engines' code versions (a leaf).
 
@@ -37,6 +38,7 @@ ENGINES: dict[str, tuple[str, str]] = {
     "transformers": ("dart.engines.hf", "TransformersEngine"),
     "vllm": ("dart.engines.vllm", "VllmEngine"),
     "openai": ("dart.engines.openai", "OpenAIEngine"),
+    "simulated": ("dart.engines.simulated", "SimulatedEngine"),
 }
 
 
@@ -57,7 +59,9 @@ def open_engine(name: str, model: str, options: dict[str, Any]) -> Engine:
     from pathlib import Path
 
     folder = Path(model)
-    local = folder.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1
+    local = name != "simulated" and (
+        folder.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1
+    )
     if local and not folder.is_dir():
         what = "not a model folder (a file)" if folder.exists() else "no such model folder"
         raise DartError(f"{model}: {what}")
@@ -92,7 +96,7 @@ def engine_options(args: Any) -> dict[str, Any]:
     options of the engine (``dart.options``)."""
     if args.engine == "vllm":
         options: dict[str, Any] = {"gpus": args.gpus or None, "revision": args.revision}
-    elif args.engine == "openai":  # no local compute: threads, batch slots and GPUs do not apply
+    elif args.engine in ("openai", "simulated"):  # no local compute: no threads, slots, GPUs
         options = {"revision": args.revision}
     else:
         options = {
@@ -102,7 +106,7 @@ def engine_options(args: Any) -> dict[str, Any]:
         }
         if getattr(args, "device", None):
             options["device"] = args.device
-    if getattr(args, "dtype", None) and args.engine != "openai":
+    if getattr(args, "dtype", None) and args.engine not in ("openai", "simulated"):
         options["dtype"] = args.dtype
     try:
         extra = json.loads(args.engine_options_json or "{}")

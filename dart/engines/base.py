@@ -137,3 +137,14 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
         """Engine name and version, model path/id, revision, weight hash, dtype, threads."""
+
+    def bind_trials(self, trials: Any) -> None:
+        """Told the plan rows (``sample_id``, ``query_id``, ``gold``, ``level``) before a
+        pool shard's requests; only an engine that answers without a model (``simulated``)
+        reads them. Models never see the gold answer."""
+        return None
+
+    def engine_seconds(self, completions: Sequence[Completion], measured: float) -> float:
+        """The engine time to record for a finished call: the measured wall time (the
+        simulated engine reports its simulated time)."""
+        return measured

@@ -14,3 +14,6 @@ VLLM_MAPPING_VERSION = "1"
 #: Version of the openai engine's request mapping (``dart.engines.openai``: request_body
 #: and completion_from_response); the server's model and version are recorded beside it.
 OPENAI_CLIENT_VERSION = "1"
+#: Version of the simulated engine (``dart.engines.simulated``: outcome draws, texts,
+#: lengths and the paper-scale calibration).
+SIMULATED_VERSION = "1"

@@ -326,11 +326,20 @@ def read_record(path: str | os.PathLike) -> dict[str, Any] | None:
 def _input_entry(path: str | os.PathLike) -> dict[str, Any]:
     p = Path(path)
     rec = read_record(p)
-    return {
+    entry = {
         "path": os.path.relpath(p) if not p.is_absolute() else str(p),
         "sha256": hash_path(p),
         "record_id": rec["record_id"] if rec else None,
     }
+    if rec and rec.get("simulated"):
+        entry["simulated"] = True
+    return entry
+
+
+def is_simulated(path: str | os.PathLike) -> bool:
+    """Whether ``path`` was made from simulated responses (its record says so)."""
+    record = read_record(path) or {}
+    return bool(record.get("simulated"))
 
 
 def write_record(
@@ -368,7 +377,7 @@ def write_record(
         "rule": _CONTEXT["rule"],
         "wildcards": _CONTEXT["wildcards"],
         "params": dict(params or {}),
-        "inputs": [_input_entry(i) for i in inputs],
+        "inputs": (entries := [_input_entry(i) for i in inputs]),
         "rows": rows,
         "seeds": dict(seeds or {}),
         "model": dict(model or {}),
@@ -380,6 +389,9 @@ def write_record(
         "argv": sys.argv,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if (model or {}).get("simulated") or any(e.get("simulated") for e in entries):
+        # made by the simulated engine, or from something that was: never data
+        record["simulated"] = True
     if code_versions.overrides():
         record["version_overrides"] = code_versions.overrides()
     if extra:

@@ -13,6 +13,7 @@ flat keys:
                           plus ``VLLM_MAPPING_VERSION``
 ``engine:openai``         ``OPENAI_CLIENT_VERSION``: our request mapping (the server's
                           model and version go into each record)
+``engine:simulated``      ``SIMULATED_VERSION``: the simulated engine (rehearsals)
 ``assembly``              ``dart.datasets.version.ASSEMBLY_VERSION``: recipes and assembly
 ``train``                 ``dart.train.version.TRAIN_VERSION``
 ``evaluate``              ``dart.evaluate.version.EVAL_VERSION``: evaluation generation
@@ -48,7 +49,12 @@ from typing import Any
 
 from dart.datasets.version import ASSEMBLY_VERSION
 from dart.decontam.version import DECONTAM_VERSION
-from dart.engines.versions import DECODER_VERSION, OPENAI_CLIENT_VERSION, VLLM_MAPPING_VERSION
+from dart.engines.versions import (
+    DECODER_VERSION,
+    OPENAI_CLIENT_VERSION,
+    SIMULATED_VERSION,
+    VLLM_MAPPING_VERSION,
+)
 from dart.errors import DartError
 from dart.evaluate.version import BENCHMARK_VERSION, EVAL_VERSION, SCORING_VERSION
 from dart.grade.version import GRADER_VERSION
@@ -58,7 +64,7 @@ from dart.queries.version import QUERIES_VERSION
 from dart.train.version import TRAIN_VERSION
 
 OVERRIDES_ENV = "DART_VERSION_OVERRIDES"
-ENGINES = ("transformers", "vllm", "openai")
+ENGINES = ("transformers", "vllm", "openai", "simulated")
 
 
 def overrides() -> dict[str, str]:
@@ -105,6 +111,8 @@ def engine(name: str) -> str:
             return f"openai client {OPENAI_CLIENT_VERSION}"
         if name == "vllm":
             return f"vllm {vllm_version()}; mapping {VLLM_MAPPING_VERSION}"
+        if name == "simulated":
+            return f"simulated {SIMULATED_VERSION}"
         raise DartError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
 
     return _override(f"engine:{name}", compute)

@@ -95,6 +95,7 @@ def generate_shard(
         raise DartError(f"generate: chunk_size must be >= 1, got {chunk_size}")
     params = params.with_stop(template.stop)
     rows = _with_prompts(plan, queries, template, engine.tokenizer)
+    engine.bind_trials(rows)
     model = engine.describe()
     requests = [
         Request(sample_id, prompt, seed)
@@ -122,5 +123,7 @@ def load_plan_shard(plan_path: str | Path, shard: int | None) -> pl.DataFrame:
 
 def model_inputs(model: str) -> list[str]:
     """The model as a provenance input when it is a local folder with a record or files."""
+    if not model:  # the simulated engine: no model
+        return []
     path = Path(model)
     return [str(path)] if path.exists() and (read_record(path) or path.is_dir()) else []

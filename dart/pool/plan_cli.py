@@ -74,6 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="trials per query per round")  # fmt: skip
     p.add_argument("--shards", type=at_least(1), required=True)
     p.add_argument("--max-rounds", type=at_least(1), required=True)
+    p.add_argument("--shard-min-trials", type=at_least(1), default=1,
+                   help="fewer shards in a round so that each has at least this many trials")  # fmt: skip
     add_budget_arguments(p)
     add_prior_arguments(p)
     p.add_argument("-o", "--output", required=True, help="plan.parquet")
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     plan, summary = plan_round(
         queries, tally, recipes, round=args.round, seed=args.seed, cap=args.cap,
         per_round_max=args.per_round_max, shards=args.shards, max_rounds=args.max_rounds,
-        prior=prior_from(args), budget=budget,
+        prior=prior_from(args), budget=budget, shard_min_trials=args.shard_min_trials,
     )  # fmt: skip
     write_parquet_atomic(plan, args.output)
     write_json_atomic(summary, args.summary)

@@ -254,6 +254,15 @@ def request_sizes(
     return np.minimum(np.minimum(ask, per_round_max), room).astype(np.int64)
 
 
+def shards_for(trials: int, shards: int, shard_min_trials: int = 1) -> int:
+    """Shards a round of ``trials`` uses: ``shards``, or fewer so that each holds at least
+    ``shard_min_trials`` (a small late round is not spread over 64 jobs that each start an
+    engine for a handful of trials); at least 1. ``shard_min_trials`` 1: always ``shards``."""
+    if shard_min_trials <= 1:  # the default: plans exactly as before the option existed
+        return shards
+    return max(1, min(shards, -(-trials // max(shard_min_trials, 1))))
+
+
 def expand_trials(
     state: pl.DataFrame, counts: pl.DataFrame, *, round: int, seed: int, shards: int
 ) -> pl.DataFrame:
@@ -441,6 +450,7 @@ def plan_round(
     max_rounds: int,
     prior: Prior | None = None,
     budget: Budget | None = None,
+    shard_min_trials: int = 1,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """The plan of round ``round`` and its summary (see module doc and ``plan.json``)."""
     prior = prior or Prior()
@@ -473,7 +483,8 @@ def plan_round(
     exhausted = capped
     if at_limit or (budget_reached and not counts.height):
         exhausted = sorted(set(unmet["query_id"]))
-    plan = expand_trials(state, counts, round=round, seed=seed, shards=shards)
+    used = shards_for(int(counts["n"].sum()) if counts.height else 0, shards, shard_min_trials)
+    plan = expand_trials(state, counts, round=round, seed=seed, shards=used)
     summary = {
         "round": round,
         "trials": plan.height,
@@ -485,6 +496,7 @@ def plan_round(
         "per_level": _per_level(state, counts, exhausted),
         "recipes": info,
         "shard_sizes": plan.group_by("shard").len().sort("shard")["len"].to_list(),
+        "shards_used": used,
         "spent": {
             "trials": spent_trials,
             "engine_hours": spent_seconds / 3600,
@@ -501,6 +513,7 @@ def plan_round(
             "cap": cap,
             "per_round_max": per_round_max,
             "shards": shards,
+            "shard_min_trials": shard_min_trials,
             "max_rounds": max_rounds,
             "prior": prior.as_dict(),
         },

@@ -17,7 +17,7 @@ import polars as pl
 
 from dart.decontam.overlap import counts_by_benchmark, read_contamination
 from dart.inputs import load_json_arg, read_table
-from dart.lineage.records import write_json_atomic, write_record
+from dart.lineage.records import is_simulated, write_json_atomic, write_record
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     summary = summarise(plans, tally)
     if args.contamination:
         summary["contamination"] = contamination_summary(args.contamination, tally)
+    if is_simulated(args.tally):  # its rounds' responses came from the simulated engine
+        summary["simulated"] = True
     write_json_atomic(summary, args.output)
     inputs = [*args.plans, args.tally, *args.contamination]
     write_record(args.output, step="pool", inputs=inputs, rows=summary["trials"])

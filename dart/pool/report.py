@@ -19,7 +19,7 @@ def pool_report_labels(cfg: Mapping[str, Any], synth: str) -> dict[str, Any]:
     pool = read_json_cached(f"{cfg['results_dir']}/pool/{synth}/pool.json")
     trials, correct = pool.get("trials", 0), pool.get("correct", 0)
     return {
-        "pool": synth,
+        "pool": synth + (" (SIMULATED)" if pool.get("simulated") else ""),  # a rehearsal
         "item": "pool summary",
         "rounds": len(pool.get("rounds", [])),
         "trials": trials,

@@ -19,7 +19,7 @@ from typing import Any
 from dart.answers import gsm8k_answer, last_box_is_open, last_boxed, level_number
 from dart.errors import DartError
 
-FORMATS = ("math", "gsm8k", "table", "generated")
+FORMATS = ("math", "gsm8k", "table", "generated", "math-like", "gsm8k-like")
 _OUTER_MATH = re.compile(r"^\$+(.*?)\$+$|^\\\((.*)\\\)$", re.S)
 _INNER_MATH = re.compile(r"(?<!\\)\$|\\\(|\\\)")
 

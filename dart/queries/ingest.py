@@ -20,7 +20,7 @@ import polars as pl
 
 from dart.errors import DartError
 from dart.inputs import read_table
-from dart.queries import formats, generator, readers
+from dart.queries import formats, generator, paper_like, readers
 
 SCHEMA = {
     "query_id": pl.String,
@@ -41,12 +41,13 @@ def query_id(query: str) -> str:
 
 
 def _records(fmt: str, source: str, options: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
-    if fmt == "generated":
+    if fmt == "generated" or fmt in paper_like.GENERATORS:
         try:
             seed = int(source)
         except ValueError:
-            raise DartError(f"generated source must be an integer seed, got {source!r}") from None
-        for number, rec in enumerate(generator.generate(seed, int(options.get("n") or 400)), 1):
+            raise DartError(f"{fmt} source must be an integer seed, got {source!r}") from None
+        make = paper_like.GENERATORS.get(fmt, generator.generate)
+        for number, rec in enumerate(make(seed, int(options.get("n") or 400)), 1):
             yield {**rec, "source_row": number}
         return
     if fmt not in formats.FORMATS:

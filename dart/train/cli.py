@@ -26,6 +26,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from dart.errors import DartError
 from dart.lineage import records as provenance
 from dart.options import RANGES
@@ -87,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             python=sys.executable,
         )  # fmt: skip
         return relaunch(argv)
+    refuse_simulated(args.dataset, hp)
     try:
         fine_tune(args, hp)
     except DartError as exc:
@@ -98,6 +101,20 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s; checkpoints kept in %s; rerun to resume", exc, work)
         return exc.exit_code
     return 0
+
+
+def refuse_simulated(dataset: Path, hp: Hyperparams) -> None:
+    """A dataset cut from a simulated pool (its record, or a row's ``model``, says so) is
+    a rehearsal, not data: refused unless ``allow_simulated`` is set."""
+    simulated = provenance.is_simulated(dataset)
+    if not simulated and dataset.is_file() and "model" in pl.read_parquet_schema(dataset):
+        models = pl.scan_parquet(dataset).select(pl.col("model").unique()).collect()
+        simulated = any(str(m).startswith("simulated") for m in models["model"].drop_nulls())
+    if simulated and not hp.allow_simulated:
+        raise DartError(
+            f"{dataset}: cut from a simulated pool (a rehearsal: engine simulated, no model); "
+            "set allow_simulated: true in the fine-tune's settings to train on it anyway"
+        )
 
 
 def work_folder(output: Path) -> Path:

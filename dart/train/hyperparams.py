@@ -88,6 +88,9 @@ class Hyperparams:
     gradient_checkpointing: bool = _key(False, "recompute activations in backward to save memory")
     save_steps: int = _key(50, "optimizer steps between resumable checkpoints")
     logging_steps: int = _key(1, "optimizer steps between loss log lines")
+    allow_simulated: bool = _key(
+        False, "train on a dataset cut from a simulated pool (engine simulated, a rehearsal)"
+    )
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

@@ -79,3 +79,15 @@ def test_record_contents(tmp_path, monkeypatch):
     assert rec["code"]["version"] and "git_commit" in rec["code"]
     assert rec["software"]["python"] and "torch" in rec["software"]
     assert rec["host"] and rec["created"] and rec["rows"] == 3
+
+
+def test_simulated_is_inherited_from_inputs(tmp_path):
+    from dart.lineage.records import is_simulated, write_record
+
+    gen, verified, other = (tmp_path / n for n in ("gen.txt", "verified.txt", "other.txt"))
+    for path in (gen, verified, other):
+        path.write_text(path.name)
+    write_record(gen, step="generate", model={"engine": "simulated", "simulated": True})
+    write_record(verified, step="verify", inputs=[gen])
+    write_record(other, step="verify", inputs=[])
+    assert is_simulated(gen) and is_simulated(verified) and not is_simulated(other)

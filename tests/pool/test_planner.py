@@ -7,7 +7,7 @@ import pytest
 
 from dart.errors import DartError
 from dart.pool.ids import sample_id, trial_seed
-from dart.pool.planner import plan_round, still_needed
+from dart.pool.planner import plan_round, shards_for, still_needed
 from dart.pool.tally import update_tally
 from dart.recipes import recipe_from_config
 
@@ -132,6 +132,18 @@ def test_bad_inputs_raise():
         plan_round(pl.concat([q, q]), None, [uniform()], round=0, **KW)
     with pytest.raises(DartError, match="shards"):
         plan_round(q, None, [uniform()], round=0, **{**KW, "shards": 0})
+
+
+def test_small_rounds_use_fewer_shards():
+    assert shards_for(1_000_000, 64, 2048) == 64
+    assert shards_for(5000, 64, 2048) == 3 and shards_for(10, 64, 2048) == 1
+    assert shards_for(10, 64) == 64  # the default keeps every round at `shards`
+    q = queries(6)
+    plan, summary = plan_round(q, None, [uniform(2)], round=0,
+                               **{**KW, "shards": 8}, shard_min_trials=5)  # fmt: skip
+    used = -(-plan.height // 5)
+    assert summary["shards_used"] == used < 8
+    assert sorted(plan["shard"].unique()) == list(range(used))
 
 
 def _run_to_end(queries_frame, outcomes, recipes, prior):
