@@ -9,7 +9,7 @@
   that needs more grows the pool by new rounds planned from the existing tally (finished
   rounds kept, no --forcerun) and rebuilds the pool's datasets.
 
-Each test works on its own copy of the module's built run, so the order does not matter.
+Each test works on its own copy of the built run, so the order does not matter.
 """
 
 from __future__ import annotations
@@ -98,13 +98,19 @@ def _snakemake(repo_root, workdir, env, *args):
     return proc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pool_built(repo_root, dart_env, boxing_model, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pool")
-    _write_config(workdir, _config(workdir, boxing_model))
-    proc = _snakemake(repo_root, workdir, dart_env)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
-    return workdir
+    """The run, built once per test run (under xdist, by the first worker that needs it:
+    the SIGKILL test can run beside the others)."""
+    from build_once import build_once
+
+    def build(workdir: Path) -> Path:
+        _write_config(workdir, _config(workdir, boxing_model))
+        proc = _snakemake(repo_root, workdir, dart_env)
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+        return workdir
+
+    return build_once(tmp_path_factory, "pool", build)
 
 
 @pytest.fixture()

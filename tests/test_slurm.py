@@ -16,9 +16,10 @@ restarting slurmd must finish the DAG without redoing what was done. Checked:
 - a profile naming a partition that does not exist, and a job asking for more GPUs than
   the node has, fail at submission with Slurm's reason.
 
-Under CI (`CI` set) the cluster must come up; elsewhere the tests are skipped when it
-cannot (no root or apt-get to install the packages, or a Slurm that is not ours). The
-daemons are stopped by their own PIDs whatever the outcome.
+The cluster is the test run's one (``slurm_cluster``, tests/conftest.py): under CI (`CI`
+set) it must come up; elsewhere the tests are skipped when it cannot (no root or apt-get
+to install the packages, or a Slurm that is not ours). The daemons are stopped by their
+own PIDs whatever the outcome.
 
 The DAG and its targets come from `slurm_case()`: add stages (a training job, an
 evaluation) there, and both runs and every check pick them up.
@@ -217,25 +218,9 @@ def _running_rule(rule: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    try:
-        running = slurm_cluster.up(tmp_path_factory.mktemp("slurm"))
-    except slurm_cluster.Unavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"Slurm must run under CI: {exc}")
-        pytest.skip(f"no Slurm cluster on this machine: {exc}")
-    try:
-        yield running
-    finally:
-        slurm_cluster.down(running)
-
-
-@pytest.fixture(scope="module")
-def slurm_env(dart_env):
-    """The test's environment, with the daemons' folder (/usr/sbin) on PATH."""
-    env = dict(dart_env)
-    env["PATH"] = f"{env['PATH']}{os.pathsep}/usr/sbin"
-    return env
+def cluster(slurm_cluster):
+    """The test run's one Slurm cluster (``slurm_cluster`` of tests/conftest.py)."""
+    return slurm_cluster
 
 
 @pytest.fixture(scope="module")
