@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Session fixtures of which there can be one per machine, not one per worker: every test
 #: that uses one runs on the same worker.
 ONE_PER_MACHINE = {"slurm_cluster": "slurm"}
-#: Groups sent out first (the longest first, measured: bench/RESULTS.md "Test suite time"),
-#: so that no long group starts last while the other worker idles. Then the groups and
-#: tests marked slow, then the rest, each in collection order.
-LONGEST_FIRST = ("slurm", "tests/test_pool_workflow.py", "tests/test_workflow.py")
+#: Groups and tests sent out first (a group's name or a test's id starting with one of
+#: these; the longest first, measured: bench/RESULTS.md "Test suite time"), so that no
+#: long one starts last while the other worker idles. Then the groups and tests marked
+#: slow, then the rest, each in collection order.
+LONGEST_FIRST = ("slurm", "tests/test_workflow.py", "tests/test_pool_workflow.py")
 
 
 def _groups(items: list[pytest.Item]) -> dict[str, str]:
@@ -81,8 +82,8 @@ def pytest_collection_modifyitems(config, items):
 
     def rank(item: pytest.Item) -> tuple[int, int]:
         group = groups.get(item.nodeid, item.nodeid)
-        first = LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
-        return first, group not in slow
+        first = [i for i, name in enumerate(LONGEST_FIRST) if group.startswith(name)]
+        return (first or [len(LONGEST_FIRST)])[0], group not in slow
 
     items.sort(key=rank)  # stable: each group keeps its collection order
 
