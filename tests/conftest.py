@@ -72,7 +72,7 @@ def _groups(items: list[pytest.Item]) -> dict[str, str]:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("dist", "no") == "no":
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # xdist's workers collect, not its controller
         return  # a plain run keeps its order and needs no groups
     groups = _groups(items)
     for item in items:
