@@ -70,14 +70,28 @@ def _groups(items: list[pytest.Item]) -> dict[str, str]:
     return {nodeid: name[find(min(keys))] for nodeid, keys in keys_of.items() if keys}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def _tag(item: pytest.Item, group: str) -> None:
+    """Append ``@group`` to the test's id, which is how xdist's loadgroup reads a group.
+
+    pytest-xdist 3.8 does this itself for an ``xdist_group`` mark by setting
+    ``item._nodeid``, which pytest 9.2 no longer reads (it keeps the id in ``item._id``):
+    its loadgroup then groups nothing. So the tag is set here, for both pytests.
+    """
+    tagged = f"{item.nodeid}@{group}"
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(tagged)
+    else:
+        item._nodeid = tagged
+    assert item.nodeid == tagged, "this pytest keeps a test's id elsewhere: update _tag"
+
+
+@pytest.hookimpl(trylast=True)  # after deselection (-k, -m, --deselect read the plain ids)
 def pytest_collection_modifyitems(config, items):
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # xdist's workers collect, not its controller
         return  # a plain run keeps its order and needs no groups
     groups = _groups(items)
-    for item in items:
-        if item.nodeid in groups:
-            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
     slow = {groups.get(i.nodeid, i.nodeid) for i in items if i.get_closest_marker("slow")}
 
     def rank(item: pytest.Item) -> tuple[int, int]:
@@ -86,6 +100,10 @@ def pytest_collection_modifyitems(config, items):
         return (first or [len(LONGEST_FIRST)])[0], group not in slow
 
     items.sort(key=rank)  # stable: each group keeps its collection order
+    if config.getvalue("loadgroup"):
+        for item in items:
+            if item.nodeid in groups:
+                _tag(item, groups[item.nodeid])
 
 
 @pytest.fixture(scope="session")
