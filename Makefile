@@ -96,15 +96,24 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/snakemake --lint
 
+# The suite on PYTEST_WORKERS processes (pytest-xdist): tests that share a module-scoped
+# fixture or the Slurm cluster run on one worker, the longest groups first, and a run that
+# several tests read is built once for all workers (tests/conftest.py).
+PYTEST_WORKERS ?= 2
 pytest: install $(DS_STAMP)
-	$(BIN)/python -m pytest -q --durations=10
+	$(BIN)/python -m pytest -q --durations=10 -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The tests marked `vllm` (tests/vllm_cpu/), run with the vllm virtualenv's Python; a plain
 # pytest run in .venv skips them.
 pytest-vllm: install-vllm
 	VLLM_CPU_KVCACHE_SPACE=2 $(VLLM_BIN)/python -m pytest -q --durations=10 -m vllm tests/vllm_cpu
 
-test: lint pytest pytest-vllm
+# Lint, the suite and the vLLM tests side by side, each as soon as its virtualenv is made;
+# the three virtualenvs made side by side where they can be (.venv-vllm needs nothing,
+# .venv-ds needs .venv). Each step's output is printed whole when it ends.
+TEST_JOBS ?= 3
+test:
+	$(MAKE) --no-print-directory --jobs=$(TEST_JOBS) --output-sync=target lint pytest pytest-vllm
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -9,7 +9,7 @@
   that needs more grows the pool by new rounds planned from the existing tally (finished
   rounds kept, no --forcerun) and rebuilds the pool's datasets.
 
-Each test works on its own copy of the module's built run, so the order does not matter.
+Each test works on its own copy of the built run, so the order does not matter.
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ import polars as pl
 import pytest
 import yaml
 
-pytestmark = pytest.mark.slow
+# The pool run (`pool_built`) and the SIGKILL test's run take about 100 s each on an idle
+# 2-core machine of the slower kind, more beside the other steps of `make test` (437 s and
+# over 600 s measured on a machine loaded 5 times over): 20 minutes, not the suite's 10,
+# before a test is called hung.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 DIGIT_QUESTIONS = [
     {"question": f"Question {i}: what digit comes after {d - 1 if d else 9}?", "answer": str(d)}
@@ -98,13 +102,19 @@ def _snakemake(repo_root, workdir, env, *args):
     return proc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pool_built(repo_root, dart_env, boxing_model, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pool")
-    _write_config(workdir, _config(workdir, boxing_model))
-    proc = _snakemake(repo_root, workdir, dart_env)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
-    return workdir
+    """The run, built once per test run (under xdist, by the first worker that needs it:
+    the SIGKILL test can run beside the others)."""
+    from build_once import build_once
+
+    def build(workdir: Path) -> Path:
+        _write_config(workdir, _config(workdir, boxing_model))
+        proc = _snakemake(repo_root, workdir, dart_env)
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+        return workdir
+
+    return build_once(tmp_path_factory, "pool", build)
 
 
 @pytest.fixture()
