@@ -292,7 +292,9 @@ def _level_table(value: Any, where: str, check: Callable[[Any, str], None]) -> N
         check(entry, f"{where}.{level}")
 
 
-def _number(value: Any, where: str, low: float, high: float | None, *, open_low=False) -> float:
+def _table_number(
+    value: Any, where: str, low: float, high: float | None, *, open_low=False
+) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise DartError(f"{where} must be a finite number, got {value!r}")
     if value < low or (open_low and value == low) or (high is not None and value > high):
@@ -310,7 +312,7 @@ def _entry(keys: Mapping[str, tuple[float, float | None, bool]], required: str):
             raise DartError(f"{where}: unknown key(s) {unknown} (known: {', '.join(keys)})")
         for key, (low, high, open_low) in keys.items():
             if key in entry:
-                _number(entry[key], f"{where}.{key}", low, high, open_low=open_low)
+                _table_number(entry[key], f"{where}.{key}", low, high, open_low=open_low)
 
     return check
 
@@ -318,7 +320,7 @@ def _entry(keys: Mapping[str, tuple[float, float | None, bool]], required: str):
 def check_simulated_values(options: Mapping[str, Any], where: str) -> None:
     """The simulated engine's option values: rates in [0, 1], tables keyed by level."""
     _level_table(options.get("pass_rate"), f"{where}.pass_rate",
-                 lambda v, w: _number(v, w, 0.0, 1.0))  # fmt: skip
+                 lambda v, w: _table_number(v, w, 0.0, 1.0))  # fmt: skip
     beta = {"mean": (0.0, 1.0, False), "concentration": (0.0, None, True),
             "never": (0.0, 1.0, False)}  # fmt: skip
     _level_table(options.get("beta"), f"{where}.beta", _entry(beta, "mean"))
@@ -326,9 +328,9 @@ def check_simulated_values(options: Mapping[str, Any], where: str) -> None:
     _level_table(options.get("tokens"), f"{where}.tokens", _entry(tokens, "median"))
     for key in ("no_answer", "truncated"):
         if options.get(key) is not None:
-            _number(options[key], f"{where}.{key}", 0.0, 1.0)
+            _table_number(options[key], f"{where}.{key}", 0.0, 1.0)
     if options.get("seconds_per_token") is not None:
-        _number(options["seconds_per_token"], f"{where}.seconds_per_token", 0.0, None,
+        _table_number(options["seconds_per_token"], f"{where}.seconds_per_token", 0.0, None,
                 open_low=True)  # fmt: skip
 
 

@@ -29,6 +29,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from dart.config.names import finetuned_models
 from dart.errors import DartError
 
 #: requirement -> (the module that must be importable, what installs it)
@@ -59,8 +60,6 @@ def _uses_deepspeed(hparams: Mapping[str, Any]) -> bool:
 
 def needs(cfg: Mapping[str, Any], jobs: Iterable[Job]) -> dict[str, list[str]]:
     """Requirement (a :data:`PACKAGES` key) -> the jobs (``rule[wildcards]``) that need it."""
-    from dart.config import finetuned_models
-
     finetuned = finetuned_models(cfg)
     found: dict[str, list[str]] = {}
     for rule, wildcards in jobs:

@@ -26,9 +26,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from dart.errors import DartError
+from dart.inputs import read_arrow
 from dart.lineage import records as provenance
 from dart.options import RANGES
 from dart.prompts import get_template
@@ -107,9 +106,12 @@ def refuse_simulated(dataset: Path, hp: Hyperparams) -> None:
     """A dataset cut from a simulated pool (its record, or a row's ``model``, says so) is
     a rehearsal, not data: refused unless ``allow_simulated`` is set."""
     simulated = provenance.is_simulated(dataset)
-    if not simulated and dataset.is_file() and "model" in pl.read_parquet_schema(dataset):
-        models = pl.scan_parquet(dataset).select(pl.col("model").unique()).collect()
-        simulated = any(str(m).startswith("simulated") for m in models["model"].drop_nulls())
+    if not simulated and dataset.is_file():
+        try:
+            models = set(read_arrow(dataset, ["model"], "dataset").column("model").to_pylist())
+        except DartError:  # no model column; an unreadable file is named by load_samples
+            models = set()
+        simulated = any(str(m).startswith("simulated") for m in models if m is not None)
     if simulated and not hp.allow_simulated:
         raise DartError(
             f"{dataset}: cut from a simulated pool (a rehearsal: engine simulated, no model); "
