@@ -56,10 +56,15 @@ def job_times(log: Path) -> list[dict]:
     return jobs
 
 
+def _run_files(root: Path, kind: str, pattern: str) -> list[Path]:
+    """Logs and benchmark files: under results/ (results_dir) now, at the top before."""
+    return [*(root / "results" / kind).rglob(pattern), *(root / kind).rglob(pattern)]
+
+
 def benchmarks(root: Path) -> dict[str, dict]:
     """Per rule: jobs, peak max_rss (MB), summed cpu_time and wall (s) from benchmark files."""
     out: dict[str, dict] = {}
-    for path in (root / "benchmarks").rglob("*.tsv"):
+    for path in _run_files(root, "benchmarks", "*.tsv"):
         rule = re.sub(r"\d+$", "", path.stem)
         header, *rows = path.read_text().splitlines()
         values = dict(zip(header.split("\t"), rows[-1].split("\t"), strict=False))
@@ -92,7 +97,7 @@ def round_files(pool: Path) -> dict[str, dict]:
 
 def grader_rate(root: Path) -> dict:
     rows = seconds = 0.0
-    for log in (root / "logs").rglob("verify*.log"):
+    for log in _run_files(root, "logs", "verify*.log"):
         if m := re.search(r": (\d+) rows graded in ([\d.]+)s", log.read_text(errors="replace")):
             rows += int(m.group(1))
             seconds += float(m.group(2))
