@@ -80,8 +80,8 @@ class _StopAfter:
         self.engine, self.calls = engine, calls
         self.tokenizer = engine.tokenizer
 
-    def describe(self):
-        return self.engine.describe()
+    def __getattr__(self, name):  # everything else (describe, engine_seconds...) is the engine's
+        return getattr(self.engine, name)
 
     def generate(self, requests, params, progress=None):
         if self.calls == 0:

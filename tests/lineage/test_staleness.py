@@ -100,7 +100,11 @@ def test_recipe_param_reruns_only_that_dataset(run, repo_root, dart_env):
     work = run
     edit_config(work, lambda cfg: cfg["datasets"]["vrt"].update(trials=3))
     jobs, text = _dry(repo_root, work, dart_env)
-    assert [(r, w) for r, w in jobs if r != "all"] == [("dataset", "dataset=vrt")], text[-3000:]
+    # and the pool's forecast, which gives each recipe's rows (no trial is sampled again)
+    assert sorted((r, w) for r, w in jobs if r != "all") == [
+        ("dataset", "dataset=vrt"),
+        ("estimate", "synth=tiny"),
+    ], text[-3000:]
 
 
 def test_stricter_regrade_of_a_finished_pool(run, repo_root, dart_env):
@@ -148,10 +152,9 @@ def test_list_changes_params_names_the_verified_shards(run, repo_root, dart_env)
     assert _list_changes(repo_root, run, dart_env) == set()
     env = with_overrides(dart_env, {"grader": "bumped"})
     # Round 0's shards; the later rounds' jobs wait behind their re-planned checkpoints.
-    assert _list_changes(repo_root, run, env) == {
-        "results/pool/tiny/round0/verified/shard0.parquet",
-        "results/pool/tiny/round0/verified/shard1.parquet",
-    }
+    # each shard with its provenance record (a declared output of the same job)
+    shards = {f"results/pool/tiny/round0/verified/shard{s}.parquet" for s in (0, 1)}
+    assert _list_changes(repo_root, run, env) == shards | {f"{p}.prov.json" for p in shards}
 
 
 def test_versions_import_is_light_and_overridable(dart_env):
