@@ -139,9 +139,10 @@ class Engine(abc.ABC):
         """Engine name and version, model path/id, revision, weight hash, dtype, threads."""
 
     def bind_trials(self, trials: Any) -> None:
-        """Told the plan rows (``sample_id``, ``query_id``, ``gold``, ``level``) before a
-        pool shard's requests; only an engine that answers without a model (``simulated``)
-        reads them. Models never see the gold answer."""
+        """Told the plan rows (``sample_id``, ``query_id``, ``gold``, ``level``, and the
+        queries table's ``pass_rate`` where it has one) before a pool shard's requests;
+        only an engine that answers without a model (``simulated``) reads them. Models
+        never see the gold answer."""
         return None
 
     def engine_seconds(self, completions: Sequence[Completion], measured: float) -> float:

@@ -8,17 +8,28 @@ shape when wrong, so that the real grader verifies every response downstream. No
 here knows about the grader: a simulated pool costs what a real one costs after
 generation.
 
-Where each query's pass rate comes from (per level; the first that has the level wins):
+Where each query's pass rate comes from (the first that has one wins, most specific first):
 
-1. ``pass_rate``: a fixed rate per level, ``{"1": 0.9, ..., "none": 0.95}``;
-2. ``beta``: a Beta per level, ``{"5": {"mean": 0.35, "concentration": 5, "never": 0.03}}``,
+1. the query's own rate: the ``pass_rate`` column of the queries table (mapped at ingestion
+   with ``queries.<name>.columns.pass_rate``), bound with the trials; null for a query
+   without one (a source ingested without the column);
+2. ``pass_rate``: a fixed rate per level, ``{"1": 0.9, ..., "none": 0.95}``;
+3. ``beta``: a Beta per level, ``{"5": {"mean": 0.35, "concentration": 5, "never": 0.03}}``,
    drawn once per query from its id (``never``: the share of queries never solved);
-3. the paper-scale calibration :data:`PAPER_CALIBRATION` (the Betas that
+4. the paper-scale calibration :data:`PAPER_CALIBRATION` (the Betas that
    ``bench/bench_planner.py`` tuned to reproduce the paper's dataset sizes).
 
+Why the column wins over the level tables: both are explicit (a column exists only where
+the config maps it), and the column is per query, the tables per level; the specific
+beats the general, as the fixed table already beats the Beta. A level table then serves
+the queries without a rate of their own, and a measured per-query rate (a pilot's) is not
+silently replaced by a coarser table left in the config; to rehearse other rates, drop
+the mapping (the queries are re-ingested, cheaply).
+
 Level keys are ``"1"``..``"5"`` and ``"none"`` (queries without a level, such as GSM8K's,
-and levels outside 1-5); a level missing from both tables uses the calibration's. A query's rate depends on its id
-only, a trial's outcome on its seed only: the same trial gives the same text in any shard.
+and levels outside 1-5); a level missing from both tables uses the calibration's. A
+query's rate depends on its id (or its bound column value) only, a trial's outcome on its
+seed only: the same trial gives the same text in any shard.
 
 Lengths in tokens are log-normal per level (``tokens``: ``{"3": {"median": 370,
 "sigma": 0.5}}``; wrong responses are 25% longer), capped below ``max_new_tokens``;
@@ -29,7 +40,7 @@ engine time (recorded with ``"clock": "simulated"``); by default the paper's thr
 35k samples per A100-hour, at the default lengths' mean (:data:`SECONDS_PER_TOKEN`).
 
     engine = get_engine("simulated", "deepseek-math-7b-rl", truncated=0.1)
-    engine.bind_trials(plan_rows)        # sample_id, query_id, gold, level
+    engine.bind_trials(plan_rows)        # sample_id, query_id, gold, level[, pass_rate]
     engine.generate(requests, params)
 """
 
@@ -234,6 +245,7 @@ class SimulatedEngine(Engine):
             SECONDS_PER_TOKEN if seconds_per_token is None else float(seconds_per_token)
         )
         self.trials: dict[str, tuple[str, str, str]] = {}
+        self.query_rates: dict[str, float] = {}
         self._rate_cache: dict[str, float] = {}
         self._wrong_cache: dict[str, list[str]] = {}
         self.options = {
@@ -251,18 +263,44 @@ class SimulatedEngine(Engine):
 
     def bind_trials(self, trials: Any) -> None:
         """Learn each trial's query, gold and level (a frame with ``sample_id``,
-        ``query_id``, ``gold``, ``level``): the simulation answers from them."""
+        ``query_id``, ``gold``, ``level`` and, optionally, the query's own ``pass_rate``,
+        null where it has none): the simulation answers from them. Per-query rates are
+        recorded in the engine's options (how many, and a hash of them), so that a
+        generation record says they were used and resumed chunks made with other rates
+        are discarded."""
         for sample_id, query_id, gold, level in trials.select(
             "sample_id", "query_id", "gold", "level"
         ).iter_rows():
             self.trials[sample_id] = (query_id, gold or "", level_key(level))
+        if "pass_rate" not in trials.columns:
+            return
+        rates = trials.select("query_id", "pass_rate").unique("query_id").drop_nulls()
+        for query_id, rate in rates.iter_rows():
+            if not 0.0 <= rate <= 1.0:  # NaN too
+                raise DartError(
+                    f"simulated engine: query {query_id}: pass_rate must be in [0, 1], "
+                    f"got {rate!r}"
+                )
+            self.query_rates[query_id] = float(rate)
+            self._rate_cache.pop(query_id, None)
+        if self.query_rates:
+            digest = hashlib.sha256()
+            for query_id in sorted(self.query_rates):
+                digest.update(f"{query_id}\0{self.query_rates[query_id]!r}\n".encode())
+            self.options["query_pass_rates"] = {
+                "queries": len(self.query_rates),
+                "sha256": digest.hexdigest(),
+            }
 
     def pass_rate(self, query_id: str, key: str) -> float:
-        """The query's pass rate: the ``pass_rate`` table's entry for its level, else the
+        """The query's pass rate: its own (the queries table's ``pass_rate`` column, bound
+        with its trials), else the ``pass_rate`` table's entry for its level, else the
         ``beta`` table's, else the paper's calibration."""
         if query_id not in self._rate_cache:
             key = key if key in PAPER_CALIBRATION else "none"
-            if key in self.fixed:
+            if query_id in self.query_rates:
+                rate = self.query_rates[query_id]
+            elif key in self.fixed:
                 rate = self.fixed[key]
             else:
                 rate = query_pass_rate(query_id, self.betas.get(key, PAPER_CALIBRATION[key]))

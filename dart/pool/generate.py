@@ -43,11 +43,18 @@ OUTPUT_SCHEMA = {
 }
 
 
+#: Columns taken from the queries beside the plan rows: the text, and a query's known pass
+#: rate where the queries table has one (only the ``simulated`` engine reads it, through
+#: :meth:`Engine.bind_trials`; it is not written to the output).
+QUERY_FIELDS = ("query", "pass_rate")
+
+
 def _with_prompts(plan: pl.DataFrame, queries: pl.DataFrame, template, tokenizer) -> pl.DataFrame:
     missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
     if missing:
         raise DartError(f"generate: plan lacks column(s) {missing}")
-    lookup = queries.select("query_id", "query").unique("query_id", keep="first")
+    fields = [c for c in QUERY_FIELDS if c in queries.columns]
+    lookup = queries.select("query_id", *fields).unique("query_id", keep="first")
     joined = plan.select(PLAN_COLUMNS).sort("sample_id").join(lookup, on="query_id", how="left")
     absent = joined.filter(pl.col("query").is_null())["query_id"].unique().to_list()
     if absent:
@@ -62,7 +69,7 @@ def _frame_of(rows: pl.DataFrame, template: Template, model: str) -> ToFrame:
     """The output rows of a chunk: its plan rows, the completions, template and model."""
 
     def frame(start: int, done: list[Completion]) -> pl.DataFrame:
-        chunk = rows.slice(start, len(done)).drop("query", "prompt")
+        chunk = rows.slice(start, len(done)).drop("prompt", *QUERY_FIELDS, strict=False)
         return chunk.with_columns(
             pl.Series("response", [c.text for c in done], dtype=pl.String),
             pl.Series("finish_reason", [c.finish_reason for c in done], dtype=pl.String),
@@ -103,7 +110,7 @@ def generate_shard(
     ]
 
     def empty() -> pl.DataFrame:  # an empty plan: the right columns, no rows
-        base = rows.drop("query", "prompt")
+        base = rows.drop("prompt", *QUERY_FIELDS, strict=False)
         return base.with_columns(
             *[pl.Series(name, [], dtype=dtype) for name, dtype in OUTPUT_SCHEMA.items()]
         )

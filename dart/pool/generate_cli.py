@@ -18,11 +18,12 @@ from pathlib import Path
 from dart.engines import engine_options, open_engine
 from dart.engines.base import SamplingParams
 from dart.errors import DartError
-from dart.inputs import read_tables, table_columns
+from dart.inputs import table_columns
 from dart.lineage.records import write_record
 from dart.options import RANGES, at_least
 from dart.pool.generate import generate_shard, load_plan_shard, model_inputs
 from dart.prompts import get_template
+from dart.queries.table import read_query_texts
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
     template = get_template(args.template)
     table_columns(args.plan, "plan")
     plan = load_plan_shard(args.plan, args.shard)
-    keep = ("query_id", "query")
-    queries = read_tables(args.queries, keep, "queries", lambda f: f.select(keep))
+    queries = read_query_texts(args.queries)  # with each query's pass rate, where known
     engine = open_engine(args.engine, args.model, engine_options(args))
     log.info("generate: %d trials with %s on %s", plan.height, args.engine, args.model)
     stats = generate_shard(

@@ -3,6 +3,7 @@
     dart queries train.jsonl --format gsm8k -o data/queries/gsm8k.parquet
     dart queries openai/gsm8k --subset main --format gsm8k -o data/queries/gsm8k.parquet
     dart queries mine.parquet --format table --columns query=problem gold=answer -o q.parquet
+    dart queries mine.jsonl --format table --columns query=q gold=a pass_rate=p -o q.parquet
     dart queries 7 --format generated --n 400 -o data/queries/generated.parquet
 
 Writes OUT, OUT.prov.json and (with --stats) a stats JSON; nothing on error.
@@ -23,7 +24,7 @@ from dart.queries.ingest import ingest
 log = logging.getLogger(__name__)
 
 
-COLUMN_KEYS = ("query", "gold", "level", "subject", "id")
+COLUMN_KEYS = ("query", "gold", "level", "subject", "id", "pass_rate")
 
 
 def _mapping(items: list[str], source: str, name: str) -> dict[str, str]:

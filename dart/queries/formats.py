@@ -7,6 +7,10 @@
   after ``####``, thousands separators removed.
 - ``table``: any rows, with a column mapping ``{query, gold, level, subject, id}``.
 
+Any of the three may also map ``pass_rate`` to a raw column (``columns: {pass_rate: p}``):
+the query's known pass rate, a number in [0, 1], which the ``simulated`` engine answers by
+(its column in the queries table is ``pass_rate``; without the mapping there is none).
+
 A row that cannot be mapped raises DartError naming the file and the row.
 """
 
@@ -64,8 +68,23 @@ def clean_text(value: Any, column: str, where: str) -> str:
     return text
 
 
+def pass_rate_value(value: Any, column: str, where: str) -> float:
+    """A pass rate: a number in [0, 1] (not a boolean, not text); DartError naming the row
+    and the column otherwise."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not 0.0 <= value <= 1.0:  # NaN fails the range too
+        raise DartError(
+            f"{where}: {column!r} (the pass_rate column) must be a number in [0, 1], "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
 def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, Any] | None = None):
-    """Map one raw row of format ``fmt`` to a query record; ``where`` is 'file: row N'."""
+    """Map one raw row of format ``fmt`` to a query record; ``where`` is 'file: row N'.
+
+    The record has ``pass_rate`` only when ``columns`` maps it (any format)."""
+    cols = dict(columns or {})
     if fmt == "math":
         query = clean_text(need(row, "problem", where), "problem", where)
         solution = clean_text(need(row, "solution", where), "solution", where)
@@ -85,7 +104,6 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
             raise DartError(f"{where}: no '#### <number>' reference answer in 'answer'")
         level, subject, source_id = None, "arithmetic", row.get("id")
     elif fmt == "table":
-        cols = dict(columns or {})
         qcol, gcol = cols.get("query") or "query", cols.get("gold") or "gold"
         query = clean_text(need(row, qcol, where), qcol, where)
         gold = clean_text(need(row, gcol, where), gcol, where)
@@ -94,10 +112,14 @@ def map_row(fmt: str, row: Mapping[str, Any], where: str, columns: Mapping[str, 
         source_id = need(row, cols["id"], where) if cols.get("id") else None
     else:
         raise DartError(f"{where}: unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    return {
+    record = {
         "query": query,
         "gold": str(gold),
         "level": level,
         "subject": None if subject is None else str(subject),
         "source_id": None if source_id is None else str(source_id),
     }
+    if cols.get("pass_rate"):
+        column = cols["pass_rate"]
+        record["pass_rate"] = pass_rate_value(need(row, column, where), column, where)
+    return record

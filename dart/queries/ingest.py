@@ -2,7 +2,9 @@
 
 Output columns: ``query_id`` (16 hex chars of the sha256 of the whitespace-normalised
 query text, so the same question always gets the same id), ``source``, ``query``,
-``gold``, ``level``, ``subject``, ``source_id``, ``source_row``.
+``gold``, ``level``, ``subject``, ``source_id``, ``source_row``, and ``pass_rate`` (a
+Float64 in [0, 1]) only when the options' ``columns`` map it: without the mapping the
+table is exactly as before the column existed.
 
     frame, stats = ingest("gsm8k", "train.jsonl", name="gsm8k")
 """
@@ -32,6 +34,8 @@ SCHEMA = {
     "source_id": pl.String,
     "source_row": pl.Int64,
 }
+#: The optional column: a query's known pass rate (read by the ``simulated`` engine).
+PASS_RATE = "pass_rate"
 _SPACE = re.compile(r"\s+")
 
 
@@ -42,6 +46,11 @@ def query_id(query: str) -> str:
 
 def _records(fmt: str, source: str, options: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
     if fmt == "generated" or fmt in paper_like.GENERATORS:
+        if (options.get("columns") or {}).get(PASS_RATE):
+            raise DartError(
+                f"{fmt} source {source}: columns.pass_rate maps a raw column, and the "
+                f"generator has none (formats {', '.join(formats.FORMATS[:3])} take it)"
+            )
         try:
             seed = int(source)
         except ValueError:
@@ -109,7 +118,8 @@ def ingest(
             f"{source}: no queries (read {read} rows: all duplicates, empty, or longer than "
             f"max_chars ({too_long}))"
         )
-    frame = pl.DataFrame(kept, schema=SCHEMA)
+    with_rate = bool((options.get("columns") or {}).get(PASS_RATE))
+    frame = pl.DataFrame(kept, schema={**SCHEMA, **({PASS_RATE: pl.Float64} if with_rate else {})})
     stats = {
         "source": name,
         "format": fmt,
@@ -121,6 +131,7 @@ def ingest(
         "too_long": too_long,
         "max_chars": max_chars,
         "per_level": _per_level(frame),
+        **({"pass_rate": _rate_summary(frame)} if with_rate else {}),
         "seconds": round(time.perf_counter() - started, 3),
     }
     return frame, stats
@@ -129,3 +140,8 @@ def ingest(
 def _per_level(frame: pl.DataFrame) -> dict[str, int]:
     counts = frame.group_by("level").len().sort("level", nulls_last=True)
     return {("none" if lv is None else str(lv)): n for lv, n in counts.iter_rows()}
+
+
+def _rate_summary(frame: pl.DataFrame) -> dict[str, float]:
+    rates = frame[PASS_RATE]
+    return {"min": rates.min(), "mean": round(rates.mean(), 6), "max": rates.max()}
