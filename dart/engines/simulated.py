@@ -278,8 +278,7 @@ class SimulatedEngine(Engine):
         for query_id, rate in rates.iter_rows():
             if not 0.0 <= rate <= 1.0:  # NaN too
                 raise DartError(
-                    f"simulated engine: query {query_id}: pass_rate must be in [0, 1], "
-                    f"got {rate!r}"
+                    f"simulated engine: query {query_id}: pass_rate must be in [0, 1], got {rate!r}"
                 )
             self.query_rates[query_id] = float(rate)
             self._rate_cache.pop(query_id, None)

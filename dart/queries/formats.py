@@ -74,8 +74,7 @@ def pass_rate_value(value: Any, column: str, where: str) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or not 0.0 <= value <= 1.0:  # NaN fails the range too
         raise DartError(
-            f"{where}: {column!r} (the pass_rate column) must be a number in [0, 1], "
-            f"got {value!r}"
+            f"{where}: {column!r} (the pass_rate column) must be a number in [0, 1], got {value!r}"
         )
     return float(value)
 
