@@ -158,3 +158,60 @@ def test_report_labels_say_simulated(tmp_path):
     cfg = {"results_dir": str(tmp_path), "datasets": {"d": {"synth": "p", "recipe": "vrt"}}}
     assert pool_report_labels(cfg, "p")["pool"] == "p (SIMULATED)"
     assert dataset_report_labels(cfg, "d")["pool"] == "p (SIMULATED)"
+
+
+def test_query_pass_rate_column_wins_and_the_grader_agrees():
+    """Queries with their own rate 0 and 1 (the queries table's ``pass_rate``): never and
+    always right, whatever the level table says; a query with a null rate uses the table."""
+    queries = list(math_like(5, 3))
+    trials = _trials(queries, 150).with_columns(
+        pass_rate=pl.col("query_id").replace_strict(
+            {"q0": 0.0, "q1": 1.0, "q2": None}, return_dtype=pl.Float64
+        )
+    )
+    engine = get_engine("simulated", "m", pass_rate={str(lv): 0.5 for lv in range(1, 6)},
+                        beta={"3": {"mean": 0.9}}, truncated=0.2, no_answer=0.2)  # fmt: skip
+    done = _run(engine, trials)
+    rows = [{"response": c.text, "gold": g, "finish_reason": c.finish_reason}
+            for c, g in zip(done, trials["gold"], strict=True)]  # fmt: skip
+    graded = list(grade_rows(iter(rows), workers=1, timeout=5))
+    right = collections.defaultdict(list)
+    for qid, g in zip(trials["query_id"], graded, strict=True):
+        right[qid].append(g["verdict"] == "correct")
+    assert not any(right["q0"]) and all(right["q1"])
+    assert 0.35 < sum(right["q2"]) / 150 < 0.65  # the level table's 0.5
+    assert engine.pass_rate("q0", "3") == 0.0 and engine.pass_rate("q2", "3") == 0.5
+    # the generation record says per-query rates were used, and pins them
+    info = engine.describe()["options"]["query_pass_rates"]
+    assert info["queries"] == 2 and len(info["sha256"]) == 64
+    other = get_engine("simulated", "m")
+    other.bind_trials(trials.with_columns(pl.col("pass_rate").replace(1.0, 0.9)))
+    assert other.describe()["options"]["query_pass_rates"]["sha256"] != info["sha256"]
+    plain = get_engine("simulated", "m")
+    plain.bind_trials(trials.drop("pass_rate"))
+    assert "query_pass_rates" not in plain.describe()["options"]  # as before the column
+
+
+def test_precedence_column_then_fixed_then_beta_then_calibration():
+    trials = pl.DataFrame(
+        {
+            "sample_id": ["a", "b"],
+            "query_id": ["qa", "qb"],
+            "gold": ["1", "2"],
+            "level": [3, 3],
+            "pass_rate": [0.125, None],
+        }  # fmt: skip
+    )
+    engines = {
+        "all": get_engine("simulated", "m", pass_rate={"3": 0.5}, beta={"3": {"mean": 0.01}}),
+        "beta": get_engine("simulated", "m", beta={"3": {"mean": 0.01, "concentration": 1000}}),
+        "none": get_engine("simulated", "m"),
+    }
+    for engine in engines.values():
+        engine.bind_trials(trials)
+        assert engine.pass_rate("qa", "3") == 0.125  # the column beats every table
+    assert engines["all"].pass_rate("qb", "3") == 0.5  # then the fixed table
+    assert engines["beta"].pass_rate("qb", "3") < 0.05  # then the Beta
+    assert engines["none"].pass_rate("qb", "3") == query_pass_rate("qb", PAPER_CALIBRATION["3"])
+    with pytest.raises(DartError, match=r"query qa: pass_rate must be in \[0, 1\], got 1.5"):
+        get_engine("simulated", "m").bind_trials(trials.with_columns(pass_rate=pl.lit(1.5)))

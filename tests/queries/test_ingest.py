@@ -7,7 +7,7 @@ import pytest
 
 from dart.answers import gsm8k_answer, last_boxed
 from dart.errors import DartError
-from dart.queries.ingest import ingest, query_id
+from dart.queries.ingest import SCHEMA, ingest, query_id
 
 MATH_ROWS = [
     {
@@ -228,3 +228,85 @@ def test_columns_error_names_the_file_and_config_key(tmp_path, caplog):
     assert "got 'problem'" in err and not out.exists()
     assert cli.main([*base, "--columns", "query=the problem", "gold=gold $(x)"]) == 0
     assert pl.read_parquet(out)["gold"].to_list() == ["4"]
+
+
+RATED = [
+    {"q": "What is 1 + 1?", "a": "2", "p": 0.25},
+    {"q": "What is 2 + 2?", "a": "4", "p": 1},
+    {"q": "What is 3 + 3?", "a": "6", "p": 0.0},
+]
+
+
+def test_pass_rate_column_mapped_in_table_and_math(tmp_path):
+    src = _jsonl(tmp_path / "rated.jsonl", RATED)
+    cols = {"query": "q", "gold": "a", "pass_rate": "p"}
+    frame, stats = ingest("table", str(src), name="r", options={"columns": cols})
+    assert frame.columns[-1] == "pass_rate" and frame.schema["pass_rate"] == pl.Float64
+    assert frame["pass_rate"].to_list() == [0.25, 1.0, 0.0]
+    assert stats["pass_rate"] == {"min": 0.0, "mean": round(1.25 / 3, 6), "max": 1.0}
+    math_src = _jsonl(tmp_path / "math.jsonl", [{**r, "p": 0.5} for r in MATH_ROWS])
+    frame, _ = ingest("math", str(math_src), name="m", options={"columns": {"pass_rate": "p"}})
+    assert frame["pass_rate"].to_list() == [0.5, 0.5]
+    # without the mapping the table is as before the column existed, even with the raw column
+    plain, stats = ingest(
+        "table", str(src), name="r", options={"columns": {"query": "q", "gold": "a"}}
+    )
+    assert "pass_rate" not in plain.columns and "pass_rate" not in stats
+    assert plain.columns == list(SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "value", [1.5, -0.1, "0.5", True, None, float("inf"), float("nan"), [0.5]], ids=repr
+)
+def test_bad_pass_rate_names_file_row_and_column(tmp_path, value):
+    src = tmp_path / "rated.parquet"
+    rows = [RATED[0], {**RATED[1], "p": value}]
+    if isinstance(value, (str, list, bool)):  # one parquet column holds one type: use JSONL
+        src = _jsonl(tmp_path / "rated.jsonl", rows)
+    else:
+        pl.DataFrame(rows, schema={"q": pl.String, "a": pl.String, "p": pl.Float64}).write_parquet(
+            src
+        )
+    cols = {"query": "q", "gold": "a", "pass_rate": "p"}
+    with pytest.raises(
+        DartError,
+        match=rf"{src.name}: row 2: 'p' \(the pass_rate column\) must be a number in \[0, 1\]",
+    ):
+        ingest("table", str(src), name="r", options={"columns": cols})
+
+
+def test_pass_rate_mapping_missing_column_or_generator_is_refused(tmp_path):
+    src = _jsonl(tmp_path / "rated.jsonl", [RATED[0], {"q": "x?", "a": "1"}])
+    cols = {"query": "q", "gold": "a", "pass_rate": "p"}
+    with pytest.raises(DartError, match=r"rated\.jsonl: row 2: missing column 'p'"):
+        ingest("table", str(src), name="r", options={"columns": cols})
+    with pytest.raises(DartError, match="generator has none"):
+        ingest("math-like", "3", name="g", options={"n": 10, "columns": {"pass_rate": "p"}})
+
+
+def test_cli_maps_pass_rate_and_refuses_a_bad_one(tmp_path, caplog):
+    from dart import cli
+
+    out = tmp_path / "q.parquet"
+    src = _jsonl(tmp_path / "rated.jsonl", RATED)
+    base = [
+        "queries",
+        str(src),
+        "--format",
+        "table",
+        "-o",
+        str(out),
+        "--columns",
+        "query=q",
+        "gold=a",
+    ]
+    assert cli.main([*base, "pass_rate=p"]) == 0
+    assert pl.read_parquet(out)["pass_rate"].to_list() == [0.25, 1.0, 0.0]
+    out.unlink()
+    _jsonl(src, [RATED[0], RATED[1], {**RATED[2], "p": 2}])
+    assert cli.main([*base, "pass_rate=p"]) == 2
+    assert (
+        "rated.jsonl: row 3: 'p' (the pass_rate column) must be a number in [0, 1], got 2"
+        in caplog.text
+    )
+    assert not out.exists()
