@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 
@@ -60,7 +61,8 @@ def test_pass_rate_column_flows_from_queries_to_verdicts(tmp_path):
     plan = _plan(tmp_path / "rated", queries)
     plain_queries = _ingest(tmp_path / "plain", rated=False)
     # the plan does not depend on the column: byte for byte the plan of the plain queries
-    assert open(plan, "rb").read() == open(_plan(tmp_path / "plain", plain_queries), "rb").read()
+    plain_plan = _plan(tmp_path / "plain", plain_queries)
+    assert Path(plan).read_bytes() == Path(plain_plan).read_bytes()
     verified, with_rate = [], 0
     for shard in (0, 1):
         gen, ver = tmp_path / f"gen{shard}.parquet", tmp_path / f"ver{shard}.parquet"
@@ -100,3 +102,19 @@ def test_pass_rate_column_flows_from_queries_to_verdicts(tmp_path):
     # the generated queries (no column) use the level table's 0.5
     others = per_query.filter(pl.col("pass_rate").is_null())
     assert others.height == 10 and 0.35 < others["right"].sum() / (10 * TRIALS) < 0.65
+
+
+def test_generate_refuses_a_bad_rate_naming_the_queries_file(tmp_path, caplog):
+    """A queries table edited by hand (not through ``dart queries``) is checked too."""
+    queries = _ingest(tmp_path, rated=True)
+    plan = _plan(tmp_path, queries)
+    bad = tmp_path / "edited.parquet"
+    pl.read_parquet(queries[0]).with_columns(pass_rate=pl.lit(1.5)).write_parquet(bad)
+    out = tmp_path / "gen.parquet"
+    argv = ["generate", "--plan", plan, "--queries", str(bad), queries[1], "--engine", "simulated",
+            "--model=", "--template", "dart-synth", "--sampling-json", json.dumps({"temperature": 1.0}), "-o", str(out)]  # fmt: skip
+    assert cli.main(argv) == 2 and not out.exists()
+    assert (
+        f"{bad}: query " in caplog.text
+        and "'pass_rate' must be a number in [0, 1], got 1.5" in caplog.text
+    )
