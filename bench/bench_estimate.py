@@ -10,6 +10,7 @@ compared with the forecast's 80% intervals and medians.
 
     .venv/bin/python bench/bench_estimate.py                 # full scale, all three recipes
     .venv/bin/python bench/bench_estimate.py --scale 0.1 --draws 100 --seeds 0 1 2
+    .venv/bin/python bench/bench_estimate.py --scale 0.1 --coverage 40   # calibration
 """
 
 from __future__ import annotations
@@ -95,12 +96,18 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--recipes", nargs="+", default=["vrt", "uniform", "prop2diff"])
+    ap.add_argument("--coverage", type=int, default=0,
+                    help="run this many seeds from the first of --seeds; print how often "
+                    "the real end falls inside the 80%% intervals")  # fmt: skip
     ap.add_argument("--max-trials", type=int, default=None, help="a budget (trials)")
     ap.add_argument("--oracle", action="store_true",
                     help="forecast with the true pass rates (only outcomes random)")  # fmt: skip
     args = ap.parse_args()
     budget = Budget(args.max_trials, None)
-    for seed in args.seeds:
+    seeds = list(range(args.seeds[0], args.seeds[0] + args.coverage)) if args.coverage else args.seeds
+    cover: dict[str, list[str]] = {}
+    offs: dict[str, list[float]] = {}
+    for seed in seeds:
         queries, outcomes = population(args.scale, args.cap, seed)
         tokens = token_table(queries, args.cap, seed)
         recipes = make_recipes(args.recipes, round(PAPER_ROWS["prop2diff"] * args.scale))
@@ -115,12 +122,22 @@ def main() -> None:
             f = doc["pool"][key]
             inside = f["low"] <= real <= f["high"]
             err = (f["median"] - real) / real if real else 0.0
+            side = "inside" if inside else ("below" if real < f["low"] else "above")
+            cover.setdefault(key, []).append(side)
+            offs.setdefault(key, []).append(err)
             print(f"  {key:13s} real {real:>14,.2f}  median {f['median']:>14,.2f} "
                   f"[{f['low']:,.2f} - {f['high']:,.2f}]  {'inside' if inside else 'OUTSIDE'}  "
                   f"median off {err:+.1%}")  # fmt: skip
         print("  trials per level (real / median): " + ", ".join(
             f"{k} {levels.get(k, 0):,d} / {v['trials']['median']:,.0f}"
             for k, v in doc["pool"]["per_level"].items()))  # fmt: skip
+    if len(seeds) > 1:
+        print(f"coverage over {len(seeds)} seeds (80% intervals; real below low / above high):")
+        for key, sides in cover.items():
+            off = np.array(offs[key])
+            print(f"  {key:13s} inside {sides.count('inside'):3d}/{len(sides)}  "
+                  f"below {sides.count('below'):3d}  above {sides.count('above'):3d}  "
+                  f"median off: mean {off.mean():+.2%}, max |off| {np.abs(off).max():.2%}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -141,6 +141,7 @@ rule tally:
         "../envs/cpu.yaml"
     params:
         previous=lambda w: WF.previous_tally_option(w.synth, w.round, "--previous"),
+        tally_version=code_versions.tally(),
     shell:
         "dart --rule tally --wildcards synth={wildcards.synth:q},round={wildcards.round:q}"
         " tally {params.previous} --verified {input.verified:q} --queries {input.queries:q}"
@@ -207,7 +208,12 @@ rule estimate:
         ),
         queries=input_param("queries"),
         tally=input_param("tally"),
+        # the budget's value too: a forecast under another budget is another forecast
+        # (nothing reads estimate.json, so this reruns the estimate alone)
+        budget_value=lambda w: canonical_json(config["synth"][w.synth]["budget"]),
         planner_version=code_versions.planner(),
+        tally_version=code_versions.tally(),
+        estimate_version=code_versions.estimate(),
     shell:
         "dart --rule estimate --wildcards synth={wildcards.synth:q}"
         " estimate --queries {params.queries} --tally {params.tally}"

@@ -20,6 +20,8 @@ flat keys:
 ``scoring``               ``dart.evaluate.version.SCORING_VERSION``: evaluation scoring
 ``queries``               ``dart.queries.version.QUERIES_VERSION``: query ingestion
 ``planner``               ``dart.pool.version.PLANNER_VERSION``: each round's plan
+``tally``                 ``dart.pool.version.TALLY_VERSION``: per-query tallies
+``estimate``              ``dart.pool.version.ESTIMATE_VERSION``: the cost forecast
 ``decontam``              ``dart.decontam.version.DECONTAM_VERSION``: decontamination
 ``benchmark``             ``dart.evaluate.version.BENCHMARK_VERSION``: benchmark tables
 ========================  =============================================================
@@ -58,7 +60,7 @@ from dart.engines.versions import (
 from dart.errors import DartError
 from dart.evaluate.version import BENCHMARK_VERSION, EVAL_VERSION, SCORING_VERSION
 from dart.grade.version import GRADER_VERSION
-from dart.pool.version import PLANNER_VERSION
+from dart.pool.version import ESTIMATE_VERSION, PLANNER_VERSION, TALLY_VERSION
 from dart.prompts import TEMPLATES, get_template
 from dart.queries.version import QUERIES_VERSION
 from dart.train.version import TRAIN_VERSION
@@ -149,6 +151,16 @@ def planner() -> str:
     return _override("planner", lambda: PLANNER_VERSION)
 
 
+def tally() -> str:
+    """The per-query tally's version."""
+    return _override("tally", lambda: TALLY_VERSION)
+
+
+def estimate() -> str:
+    """The cost forecast's version."""
+    return _override("estimate", lambda: ESTIMATE_VERSION)
+
+
 def decontam() -> str:
     """The decontamination version."""
     return _override("decontam", lambda: DECONTAM_VERSION)
@@ -167,6 +179,8 @@ SIMPLE = {
     "scoring": scoring,
     "queries": queries,
     "planner": planner,
+    "tally": tally,
+    "estimate": estimate,
     "decontam": decontam,
     "benchmark": benchmark,
 }
@@ -216,7 +230,8 @@ def keys_for_step(step: str, params: Mapping[str, Any] | None = None) -> list[st
         "train": ["train"],
         "queries": ["queries"],
         "plan": ["planner"],
-        "estimate": ["planner"],
+        "tally": ["tally"],
+        "estimate": ["planner", "tally", "estimate"],
         "decontam": ["decontam"],
         "benchmark": ["benchmark"],
     }.get(step, [])

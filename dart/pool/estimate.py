@@ -14,9 +14,16 @@ pool is simulated many times (``draws``, seeded), each draw a whole future of th
    from the simulated tally; outcomes are binomial draws at the drawn pass rates; this
    repeats until a plan is empty or the round limit. Recipe targets come from each recipe's
    own :meth:`Recipe.targets` (recomputed per draw while a Prop2Diff probe is unfinished).
-3. Costs. Tokens per trial are each query's own mean so far (its group's mean where it
-   has none), times a per-draw error of that mean (:data:`LENGTH_CV`); engine seconds are tokens times the pilot's measured seconds per generated
-   token; GPU hours are engine hours times the GPUs a generation job holds.
+3. Costs. Response lengths are modelled by outcome, since the planner's selection is not
+   neutral to them: it sends more trials to queries that failed so far, and a query's mean
+   over its pilot trials mixes right and wrong responses (wrong ones are often longer). Per
+   group and outcome a mean length; per query a factor on its group's means, fitted from
+   its own trials and shrunk toward 1 by how much queries really differ (empirical Bayes,
+   from the tally's sums of squares); see :class:`LengthModel`. Each draw draws the group
+   means and the query factors from their errors, prices the draw's new right and wrong
+   trials separately, and adds the spread of the single responses themselves. Engine
+   seconds are tokens times the pilot's measured seconds per generated token; GPU hours
+   are engine hours times the GPUs a generation job holds.
 
 Every figure is reported as ``median``, ``low`` and ``high`` (the 10th and 90th
 percentiles: an 80% interval) over the draws. Pure: no engine, no I/O.
@@ -41,6 +48,7 @@ from dart.pool.planner import (
     query_state,
     request_sizes,
     round_optimism,
+    seconds_per_trial,
     target_arrays,
 )
 from dart.recipes import Recipe
@@ -217,9 +225,10 @@ def forecast(
         .to_series()
         .to_numpy()
     )
-    token_rate = _tokens_per_trial(trials0, tokens0, groups)
+    lengths = LengthModel(_length_columns(state, tally), groups)
     per_token = seconds0 / tokens0.sum() if seconds0 > 0 and tokens0.sum() > 0 else None
-    cost = None if per_token is None else token_rate * per_token
+    # what the planner's budget cut prices a trial at (its own estimate, not the truth)
+    cost = seconds_per_trial(trials0, tokens0, seconds0)
     posterior = RatePosterior(trials0, correct0, groups)
     min_t, target0, pending0 = target_arrays(state, recipes, cap)
     sizes = _windows(recipes, cap)
@@ -235,19 +244,20 @@ def forecast(
             rng, d, posterior, trials0, correct0, win0, min_t, target0, pending0, state, recipes,
             cap=cap, per_round_max=per_round_max, max_rounds=max_rounds,
             start_round=start_round, prior=prior, budget=budget, rank=rank, cost=cost,
-            seconds0=seconds0, token_rate=token_rate, rates=rates,
+            seconds0=seconds0, lengths=lengths, rates=rates,
             level_codes=level_codes, n_levels=len(level_names),
         )  # fmt: skip
         for key, value in res.items():
             out.setdefault(key, []).append(value)
     sim = {k: np.concatenate(v, axis=-1) for k, v in out.items()}
     doc = _report(
-        sim, recipes, state, token_rate, per_token, gpus,
+        sim, recipes, state, per_token, gpus,
         trials0=trials0, correct0=correct0, tokens0=tokens0, seconds0=seconds0,
         settings={"draws": draws, "seed": seed, "start_round": start_round, "cap": cap,
                   "per_round_max": per_round_max, "max_rounds": max_rounds,
                   "prior": prior.as_dict(), "budget": budget.as_dict(), "gpus": gpus},
     )  # fmt: skip
+    doc["lengths"] = lengths.describe()
     doc["pool"]["per_level"] = {
         str(name): {
             "queries": int((level_codes == k).sum()),
@@ -258,21 +268,169 @@ def forecast(
     return doc
 
 
-def _tokens_per_trial(trials: np.ndarray, tokens: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each query's mean tokens per trial so far; its group's (else the pool's) without trials."""
-    pool = tokens.sum() / trials.sum() if trials.sum() else 0.0
-    rate = np.where(trials > 0, tokens / np.maximum(trials, 1), np.nan)
-    for g in np.unique(groups):
-        rows = groups == g
-        t = trials[rows].sum()
-        fill = tokens[rows].sum() / t if t else pool
-        rate[rows & np.isnan(rate)] = fill
-    return rate
+#: Spread (coefficient of variation) of one response's length around its query's mean,
+#: assumed only where the tally has no sums of squares (one written before TALLY_VERSION 2).
+LENGTH_CV = 0.6
+#: Columns of a tally that :class:`LengthModel` reads (see ``dart.pool.tally``).
+LENGTH_COLUMNS = ("tokens_correct", "tokens_sumsq", "tokens_sumsq_correct")
+
+
+def _length_columns(state: pl.DataFrame, tally: pl.DataFrame | None) -> dict[str, np.ndarray]:
+    """Per query (state's order): trials, correct, tokens by outcome, sums of squares
+    (NaN where the tally has none), as float arrays."""
+    n = state["trials"].to_numpy().astype(np.float64)
+    c = state["correct"].to_numpy().astype(np.float64)
+    tokens = state["tokens"].to_numpy().astype(np.float64)
+    have = tally is not None and all(col in tally.columns for col in LENGTH_COLUMNS)
+    if have:
+        extra = state.select("query_id").join(
+            tally.select(pl.col("query_id").cast(pl.String), *LENGTH_COLUMNS),
+            on="query_id",
+            how="left",
+        )
+        cols = {k: extra[k].fill_null(0).to_numpy().astype(np.float64) for k in LENGTH_COLUMNS}
+    else:  # no split known: right and wrong responses assumed alike
+        share = np.divide(c, n, out=np.zeros_like(c), where=n > 0)
+        nan = np.full_like(n, np.nan)
+        cols = {"tokens_correct": tokens * share, "tokens_sumsq": nan, "tokens_sumsq_correct": nan}
+    return {"trials": n, "correct": c, "tokens": tokens, **cols}
+
+
+def _lognormal(rng: np.random.Generator, sigma: np.ndarray | float, size) -> np.ndarray:
+    """Factors of mean 1 with log-sd ``sigma``."""
+    sigma = np.asarray(sigma, dtype=np.float64)
+    return np.exp(rng.normal(0.0, 1.0, size) * sigma - sigma**2 / 2)
+
+
+class LengthModel:
+    """Response lengths in tokens, from the pilot's tally: what the future trials will cost.
+
+    A response of query ``q`` (group ``g``, outcome ``o``: right or wrong) has mean length
+    ``f_q * m[g, o]``:
+
+    - ``m[g, o]``: the group's mean length of right and of wrong responses. A group with
+      no right (or no wrong) response yet takes the other outcome's mean times the pool's
+      ratio of right to wrong lengths; a group without trials takes the pool's means.
+    - ``f_q``: the query's factor, its tokens over what its own outcomes would cost at its
+      group's means, shrunk toward 1 by ``tau2 / (tau2 + v_q)``: ``tau2`` is how much
+      query factors truly vary (their observed variance less the noise of their own few
+      trials), ``v_q = cv2 / trials`` that noise, and ``cv2`` the squared spread of single
+      responses around their query-and-outcome mean (pooled from the sums of squares).
+
+    :meth:`new_tokens` prices a draw's new right and wrong trials with group means and
+    query factors drawn from their errors (each draw's group means change each query's
+    factor, since a factor is measured against them), plus the spread of single
+    responses. Selection is why outcomes are kept apart: the planner sends the most trials
+    to queries that failed most so far, whose pilot means are mostly wrong responses.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], groups: np.ndarray) -> None:
+        n, c = columns["trials"], columns["correct"]
+        t, tc = columns["tokens"], columns["tokens_correct"]
+        self.split = bool(np.isfinite(columns["tokens_sumsq"]).all())
+        self.group_of = np.unique(groups, return_inverse=True)[1]
+        n_groups = int(self.group_of.max()) + 1 if groups.size else 0
+        w, tw = n - c, t - tc
+        self.tokens, self.trials = t, n
+        self.counts = np.stack([w, c], axis=1)  # (Q, 2): outcome 0 wrong, 1 right
+        sums = np.stack([tw, tc], axis=1)
+        self.cv2 = self._within_spread(columns, n, c, t, tc) if self.split else LENGTH_CV**2
+        n_o = np.zeros((n_groups, 2))
+        s_o = np.zeros((n_groups, 2))
+        np.add.at(n_o, self.group_of, self.counts)
+        np.add.at(s_o, self.group_of, sums)
+        pool_n, pool_s = self.counts.sum(axis=0), sums.sum(axis=0)
+        pool_m = np.divide(pool_s, pool_n, out=np.zeros(2), where=pool_n > 0)
+        if pool_m[0] == 0 and pool_m[1] > 0:
+            pool_m[0] = pool_m[1]
+        if pool_m[1] == 0 and pool_m[0] > 0:
+            pool_m[1] = pool_m[0]
+        self.pool_m = pool_m
+        ratio = pool_m[1] / pool_m[0] if pool_m[0] > 0 else 1.0
+        m = np.divide(s_o, n_o, out=np.zeros_like(s_o), where=n_o > 0)
+        only_wrong, only_right = (
+            (n_o[:, 0] > 0) & (n_o[:, 1] == 0),
+            (n_o[:, 1] > 0) & (n_o[:, 0] == 0),
+        )
+        m[only_wrong, 1] = m[only_wrong, 0] * ratio
+        m[only_right, 0] = m[only_right, 1] / ratio if ratio > 0 else m[only_right, 1]
+        empty = n_o.sum(axis=1) == 0
+        m[empty] = pool_m
+        self.m = m
+        expected = (self.counts * m[self.group_of]).sum(axis=1)
+        seen = (n > 0) & (expected > 0)
+        f = np.where(seen, t / np.where(seen, expected, 1.0), 1.0)
+        v = self.cv2 / np.maximum(n, 1)
+        self.tau2 = (
+            float(max(np.mean((f[seen] - 1) ** 2) - np.mean(v[seen]), 0.0)) if seen.any() else 0.0
+        )
+        self.weight = (
+            np.where(seen, self.tau2 / (self.tau2 + v), 0.0) if self.tau2 > 0 else np.zeros_like(f)
+        )
+        self.post_var = np.where(seen, self.tau2 * (1 - self.weight), self.tau2)
+        # relative errors of the group means: the responses' spread over their number,
+        # the query factors' over the queries that gave them (clustering)
+        q_o = np.zeros((n_groups, 2))
+        np.add.at(q_o, self.group_of, (self.counts > 0).astype(np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se2 = np.where(n_o > 0, self.cv2 / n_o + self.tau2 / np.maximum(q_o, 1), np.nan)
+            ratio_se2 = self.cv2 * (1 / max(pool_n[0], 1) + 1 / max(pool_n[1], 1))
+        se2[only_wrong, 1] = se2[only_wrong, 0] + ratio_se2
+        se2[only_right, 0] = se2[only_right, 1] + ratio_se2
+        group_means = m[~empty].mean(axis=1)
+        between = (
+            float(np.var(np.log(group_means[group_means > 0])))
+            if (group_means > 0).sum() > 1
+            else 0.0
+        )
+        se2[empty] = between + self.tau2
+        self.se = np.sqrt(np.nan_to_num(se2))
+
+    @staticmethod
+    def _within_spread(columns, n, c, t, tc) -> float:
+        """Pooled squared CV of single responses around their query-and-outcome mean."""
+        ss, var_sum, mean2_sum = columns["tokens_sumsq"], 0.0, 0.0
+        ssc = columns["tokens_sumsq_correct"]
+        for k, total, sq in ((n - c, t - tc, ss - ssc), (c, tc, ssc)):
+            ok = k >= 2
+            mean = np.divide(total, k, out=np.zeros_like(total), where=ok)
+            var_sum += float(np.maximum(sq[ok] - total[ok] * mean[ok], 0.0).sum())
+            mean2_sum += float(((k[ok] - 1) * mean[ok] ** 2).sum())
+        return var_sum / mean2_sum if mean2_sum > 0 else LENGTH_CV**2
+
+    def new_tokens(
+        self, rng: np.random.Generator, new_trials: np.ndarray, new_correct: np.ndarray
+    ) -> np.ndarray:
+        """Per draw (rows), the tokens of each draw's new trials (``(D, Q)`` arrays)."""
+        d = new_trials.shape[0]
+        m = self.m[None] * _lognormal(rng, self.se[None], (d, *self.m.shape))  # (D, G, 2)
+        mq = m[:, self.group_of]  # (D, Q, 2)
+        expected = (self.counts[None] * mq).sum(axis=2)
+        ok = expected > 0
+        f_obs = np.where(ok, self.tokens[None] / np.where(ok, expected, 1.0), 1.0)
+        f = 1 + self.weight[None] * (f_obs - 1)
+        f = np.maximum(f, 0.0) * _lognormal(rng, np.sqrt(np.log1p(self.post_var)), f.shape)
+        right = new_correct.astype(np.float64)
+        wrong = new_trials - right
+        mean_w, mean_r = f * mq[..., 0], f * mq[..., 1]
+        total = (wrong * mean_w + right * mean_r).sum(axis=1)
+        spread = np.sqrt(self.cv2 * (wrong * mean_w**2 + right * mean_r**2).sum(axis=1))
+        return np.maximum(total + spread * rng.normal(size=d), 0.0)
+
+    def describe(self) -> dict[str, Any]:
+        """The fitted model, for estimate.json."""
+        return {
+            "by_outcome": self.split,
+            "mean_tokens": {"right": round(float(self.pool_m[1]), 2),
+                            "wrong": round(float(self.pool_m[0]), 2)},
+            "response_cv": round(float(np.sqrt(self.cv2)), 4),
+            "query_factor_sd": round(float(np.sqrt(self.tau2)), 4),
+        }  # fmt: skip
 
 
 def _simulate(
     rng, d, posterior, trials0, correct0, win0, min_t, target0, pending0, state, recipes, *,
-    cap, per_round_max, max_rounds, start_round, prior, budget, rank, cost, seconds0, token_rate, rates, level_codes, n_levels,
+    cap, per_round_max, max_rounds, start_round, prior, budget, rank, cost, seconds0, lengths, rates, level_codes, n_levels,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """``d`` futures of the pool; per draw totals and per recipe kept rows."""
     q = trials0.size
@@ -328,9 +486,7 @@ def _simulate(
     return {
         "trials": trials.sum(axis=1),
         "correct": correct.sum(axis=1),
-        "new_tokens": ((trials - trials0) * token_rate * _length_error(rng, trials0, d)).sum(
-            axis=1
-        ),
+        "new_tokens": lengths.new_tokens(rng, trials - trials0, correct - correct0),
         "level_trials": np.stack(
             [trials[:, level_codes == k].sum(axis=1) for k in range(n_levels)]
         ),
@@ -340,18 +496,6 @@ def _simulate(
         "rows": rows,
         "used": used,
     }
-
-
-#: Assumed spread (coefficient of variation) of one response's length around its query's
-#: mean: the tally keeps only each query's total, so the error of that mean, which is
-#: common to all of the query's future trials, is drawn with this spread over sqrt(trials).
-LENGTH_CV = 0.6
-
-
-def _length_error(rng: np.random.Generator, trials0: np.ndarray, d: int) -> np.ndarray:
-    """Per draw and query, a factor on the query's mean tokens per trial (mean 1)."""
-    sigma = LENGTH_CV / np.sqrt(np.maximum(trials0, 1))
-    return rng.lognormal(-(sigma**2) / 2, sigma, size=(d, trials0.size))
 
 
 def _refresh_targets(target, pending, trials, windows, state, recipes, cap) -> None:
@@ -392,7 +536,7 @@ def _used_trials(recipe, i, trials, correct, target, min_t, cap) -> np.ndarray:
 
 
 def _report(
-    sim, recipes, state, token_rate, per_token, gpus, *, trials0, correct0, tokens0, seconds0,
+    sim, recipes, state, per_token, gpus, *, trials0, correct0, tokens0, seconds0,
     settings,
 ) -> dict[str, Any]:  # fmt: skip
     tokens = tokens0.sum() + sim["new_tokens"]
@@ -457,6 +601,16 @@ def markdown(doc: dict[str, Any], synth: str) -> str:
             lines.append(
                 f"| {key.replace('_', ' ')} | {fmt(pool[key], 2 if 'hours' in key else 0)} |"
             )
+    lengths = doc.get("lengths")
+    if lengths:
+        basis = "by outcome" if lengths["by_outcome"] else "not by outcome (an older tally)"
+        lines += [
+            "",
+            f"Response lengths, {basis}: right {lengths['mean_tokens']['right']:,.0f} and wrong "
+            f"{lengths['mean_tokens']['wrong']:,.0f} tokens on average; single responses "
+            f"spread {lengths['response_cv']:.2f} (CV) around their query's mean, query means "
+            f"{lengths['query_factor_sd']:.2f} around their group's.",
+        ]
     lines += [
         "",
         f"Futures that hit the round limit: {pool['round_limit_share']:.0%}; "

@@ -1,7 +1,11 @@
 """Per-query tallies of a pool: cumulative over rounds 0..r.
 
 A tally has one row per query that has trials: ``query_id, level, source,
-trials, correct, tokens, prompt_tokens, gen_seconds, outcomes, last_round``.
+trials, correct, tokens, tokens_correct, tokens_sumsq, tokens_sumsq_correct,
+prompt_tokens, gen_seconds, outcomes, last_round``. ``tokens`` sums the completion
+tokens of all trials, ``tokens_correct`` those of the correct ones; the two ``sumsq``
+columns sum their squares, so the spread of response lengths (within a query, by
+outcome) is known to the cost forecast (``dart.pool.estimate``).
 ``outcomes`` holds one character per trial in trial order (``1`` correct, ``0``
 not), so any recipe can be answered from it, e.g. Prop2Diff's fail rate over the
 first ``n_probe`` trials. Trials are numbered contiguously per query across rounds;
@@ -29,6 +33,9 @@ SCHEMA: dict[str, pl.DataType] = {
     "trials": pl.Int64(),
     "correct": pl.Int64(),
     "tokens": pl.Int64(),
+    "tokens_correct": pl.Int64(),
+    "tokens_sumsq": pl.Int64(),
+    "tokens_sumsq_correct": pl.Int64(),
     "prompt_tokens": pl.Int64(),
     "gen_seconds": pl.Float64(),
     "outcomes": pl.String(),
@@ -97,6 +104,9 @@ def _round_summary(rows: pl.DataFrame) -> pl.DataFrame:
             n=pl.len().cast(pl.Int64),
             correct=pl.col("correct").sum().cast(pl.Int64),
             tokens=pl.col("completion_tokens").sum(),
+            tokens_correct=pl.col("completion_tokens").filter(pl.col("correct")).sum(),
+            tokens_sumsq=(pl.col("completion_tokens") ** 2).sum(),
+            tokens_sumsq_correct=(pl.col("completion_tokens") ** 2).filter(pl.col("correct")).sum(),
             prompt_tokens=pl.col("prompt_tokens").sum(),
             gen_seconds=pl.col("gen_seconds").sum(),
             outcomes=pl.col("correct").cast(pl.Int8).cast(pl.String).str.join(""),
@@ -116,6 +126,13 @@ def update_tally(
     ``rows`` needs ``query_id, trial, round, level, correct`` (see :func:`normalise_rows`
     for the optional ones). ``queries`` (optional) fills ``source`` when the rows lack it.
     """
+    if previous is not None:
+        missing = [c for c in SCHEMA if c not in previous.columns]
+        if missing:
+            raise DartError(
+                f"previous tally lacks column(s) {', '.join(missing)} (written by an older "
+                "dart tally: rerun the pool's tally jobs from round 0)"
+            )
     prev = empty_tally() if previous is None else previous.select(list(SCHEMA)).cast(SCHEMA)
     new = _round_summary(normalise_rows(rows))
     merged = new.join(prev, on="query_id", how="full", coalesce=True, suffix="_prev")
@@ -140,7 +157,10 @@ def update_tally(
         source=pl.coalesce("source", "source_prev"),
         trials=pl.col("trials") + pl.col("n").fill_null(0),
         correct=pl.col("correct_prev").fill_null(0) + pl.col("correct").fill_null(0),
-        tokens=pl.col("tokens_prev").fill_null(0) + pl.col("tokens").fill_null(0),
+        **{
+            c: pl.col(f"{c}_prev").fill_null(0) + pl.col(c).fill_null(0)
+            for c in ("tokens", "tokens_correct", "tokens_sumsq", "tokens_sumsq_correct")
+        },
         prompt_tokens=pl.col("prompt_tokens_prev").fill_null(0)
         + pl.col("prompt_tokens").fill_null(0),
         gen_seconds=pl.col("gen_seconds_prev").fill_null(0.0)

@@ -12,7 +12,7 @@ import logging
 
 from dart.inputs import read_table, table_columns
 from dart.lineage.records import write_parquet_atomic, write_record
-from dart.pool.tally import empty_tally, read_verified, update_tally
+from dart.pool.tally import SCHEMA, empty_tally, read_verified, update_tally
 from dart.queries.table import read_queries
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    previous = read_table(args.previous, (), "tally") if args.previous else None
+    previous = read_table(args.previous, tuple(SCHEMA), "tally") if args.previous else None
     for path in args.verified:
         table_columns(path, "verified shard")
     queries = read_queries(args.queries) if args.queries else None

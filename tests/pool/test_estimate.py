@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from dart.cli.main import main as dart_main
-from dart.pool.estimate import RatePosterior, forecast
+from dart.pool.estimate import LengthModel, RatePosterior, _length_columns, forecast
 from dart.pool.planner import Budget, plan_round
 from dart.pool.tally import update_tally
 from dart.recipes import recipe_from_config
@@ -127,6 +127,11 @@ def test_with_certain_outcomes_the_forecast_is_the_planners_run(pilot_and_end, r
     assert pool["trials"] == {k: float(end["trials"].sum()) for k in ("median", "low", "high")}
     assert pool["correct"]["median"] == end["correct"].sum()
     assert pool["rounds"]["median"] == rounds
+    # lengths here are fixed per level and outcome, so the tokens are certain too: each
+    # future trial is priced at its outcome's length, not at its query's pilot mix
+    assert doc["lengths"]["response_cv"] == 0 and doc["lengths"]["query_factor_sd"] == 0
+    assert pool["tokens"]["low"] == pytest.approx(end["tokens"].sum(), rel=1e-9)
+    assert pool["tokens"]["high"] == pytest.approx(end["tokens"].sum(), rel=1e-9)
 
 
 def test_seeded(pilot_and_end):
@@ -214,3 +219,69 @@ def test_cli_writes_json_and_markdown(tmp_path, pilot_and_end):
     bad = [*argv[:-6], "--draws", "0", "-o", str(out), "--markdown", str(md)]
     with pytest.raises(SystemExit):
         dart_main(bad)
+
+
+def _length_population(n_queries: int, trials: int, seed: int, query_sd: float, cv: float):
+    """A pilot tally whose lengths have a known query spread and response spread; wrong
+    responses 1.5x as long as right ones; pass rates spread over (0, 1)."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.05, 0.95, n_queries)
+    factor = rng.lognormal(-(query_sd**2) / 2, query_sd, n_queries)
+    rows = []
+    for q in range(n_queries):
+        ok = rng.random(trials) < p[q]
+        mean = 200 * factor[q] * np.where(ok, 1.0, 1.5)
+        sigma = np.sqrt(np.log1p(cv**2))
+        length = np.round(mean * rng.lognormal(-(sigma**2) / 2, sigma, trials)).astype(int)
+        rows += [{"query_id": f"{q:05d}", "trial": t, "round": 0, "level": 1 + q % 2,
+                  "correct": bool(ok[t]), "completion_tokens": int(length[t])}
+                 for t in range(trials)]  # fmt: skip
+    return update_tally(None, pl.DataFrame(rows)).with_columns(source=pl.lit("gen"))
+
+
+def _model(tally: pl.DataFrame) -> LengthModel:
+    state = tally.with_columns(pl.col("tokens").cast(pl.Int64))
+    groups = state["level"].cast(pl.String).to_numpy()
+    return LengthModel(_length_columns(state, tally), groups)
+
+
+def test_length_model_recovers_its_spreads_and_outcome_means():
+    model = _model(_length_population(1500, 12, seed=5, query_sd=0.3, cv=0.5))
+    fit = model.describe()
+    assert fit["by_outcome"] is True
+    assert fit["response_cv"] == pytest.approx(0.5, abs=0.04)
+    assert fit["query_factor_sd"] == pytest.approx(0.3, abs=0.05)
+    assert fit["mean_tokens"]["wrong"] / fit["mean_tokens"]["right"] == pytest.approx(1.5, rel=0.05)
+    flat = _model(_length_population(800, 12, seed=6, query_sd=0.0, cv=0.5)).describe()
+    assert flat["query_factor_sd"] < 0.06  # no real query effect: (almost) full shrinkage
+
+
+def test_new_tokens_follow_the_outcomes_of_the_new_trials():
+    tally = _length_population(600, 12, seed=7, query_sd=0.2, cv=0.4)
+    model = _model(tally)
+    rng = np.random.default_rng(0)
+    n = np.full((400, tally.height), 10)
+    wrong = model.new_tokens(rng, n, np.zeros_like(n))
+    right = model.new_tokens(rng, n, n)
+    assert np.median(wrong) / np.median(right) == pytest.approx(1.5, rel=0.04)
+    # the spread of a draw's total: single responses, query factors and group means
+    assert 0.002 < np.std(wrong) / np.mean(wrong) < 0.05
+
+
+def test_tally_without_outcome_split_still_forecasts(pilot_and_end):
+    queries, _, _, recs, pilot, _, _ = pilot_and_end
+    old = pilot.drop("tokens_correct", "tokens_sumsq", "tokens_sumsq_correct")
+    doc = _forecast(queries, old, recs, draws=20)
+    assert doc["lengths"]["by_outcome"] is False
+    assert doc["pool"]["tokens"]["low"] < doc["pool"]["tokens"]["high"]
+
+
+def test_no_right_response_anywhere_prices_with_wrong_lengths():
+    rows = [{"query_id": f"{q}", "trial": t, "round": 0, "level": 1, "correct": False,
+             "completion_tokens": 50 + t} for q in range(5) for t in range(4)]  # fmt: skip
+    tally = update_tally(None, pl.DataFrame(rows)).with_columns(source=pl.lit("gen"))
+    model = _model(tally)
+    rng = np.random.default_rng(1)
+    n = np.full((50, 5), 4)
+    out = model.new_tokens(rng, n, n)
+    assert np.isfinite(out).all() and np.median(out) == pytest.approx(20 * 51.5, rel=0.1)

@@ -29,6 +29,7 @@ def test_cumulative_over_rounds(tmp_path):
     a = t1.filter(pl.col("query_id") == "a").row(0, named=True)
     assert (a["trials"], a["correct"], a["outcomes"], a["last_round"]) == (6, 3, "010011", 1)
     assert a["tokens"] == 60 and a["gen_seconds"] == pytest.approx(3.0)
+    assert (a["tokens_correct"], a["tokens_sumsq"], a["tokens_sumsq_correct"]) == (30, 600, 300)
     b = t1.filter(pl.col("query_id") == "b").row(0, named=True)
     assert (b["trials"], b["outcomes"]) == (2, "11")
 
@@ -53,3 +54,24 @@ def test_source_filled_from_queries():
     q = pl.DataFrame({"query_id": ["a"], "source": ["gsm8k"]})
     t = update_tally(None, pl.DataFrame(rows("a", range(0, 1), "1", 0)), q)
     assert t["source"].to_list() == ["gsm8k"]
+
+
+def test_lengths_by_outcome_and_their_squares():
+    r = pl.DataFrame(rows("a", range(0, 4), "0110", 0)).with_columns(
+        completion_tokens=pl.Series([7, 2, 3, 11])
+    )
+    t = update_tally(None, r).row(0, named=True)
+    assert (t["tokens"], t["tokens_correct"]) == (23, 5)
+    assert (t["tokens_sumsq"], t["tokens_sumsq_correct"]) == (49 + 4 + 9 + 121, 4 + 9)
+
+
+def test_previous_tally_of_an_older_dart_is_refused_by_name(tmp_path, caplog):
+    from dart.cli.main import main as dart_main
+
+    old = update_tally(None, pl.DataFrame(rows("a", range(0, 2), "01", 0))).drop("tokens_sumsq")
+    old.write_parquet(tmp_path / "round0.parquet")
+    pl.DataFrame(rows("a", range(2, 3), "1", 1)).write_parquet(tmp_path / "s.parquet")
+    code = dart_main(["tally", "--previous", str(tmp_path / "round0.parquet"),
+                      "--verified", str(tmp_path / "s.parquet"), "-o", str(tmp_path / "t.parquet")])  # fmt: skip
+    assert code == 2 and not (tmp_path / "t.parquet").exists()
+    assert "round0.parquet: tally lacks column(s) tokens_sumsq" in caplog.text
