@@ -63,7 +63,12 @@ _ANSWER_PHRASE = re.compile(
 )
 _LAST_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _CHOICE = re.compile(r"^\(?([A-Ea-e])\)?(?:[.)]|:(?!\S)|\s|$)")
-_NOT_CHOICE = re.compile(r"^\(?[A-Ea-e]\)?\s*(?:=|<|>|\\(?:le|ge|leq|geq|neq|ne|lt|gt)\b)")
+#: a letter in a relation or in arithmetic is a variable, not an option: "D = (0, 1.5)",
+#: "A < B", "(B)+1", "B \\cdot 2", "B - 1"; "(B) -3" (an option, then its value) is kept
+_NOT_CHOICE = re.compile(
+    r"^\(?[A-Ea-e]\)?\s*(?:=|<|>|\\(?:le|ge|leq|geq|neq|ne|lt|gt|cdot|times|div|pm)\b"
+    r"|[+*/^]|(?<!\s)-|-(?!\d))"
+)
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _UNIT_TAIL = re.compile(r"^-?\$?[\d.,]+\s+[A-Za-z]+(?:\s+[A-Za-z]+)?$")
 _BOOLEAN = re.compile(r"yes|no|true|false", re.IGNORECASE)

@@ -5,4 +5,4 @@ Bump it (and add a changelog line) whenever a rule or a normalisation changes:
     python -c "from dart.grade import GRADER_VERSION; print(GRADER_VERSION)"
 """
 
-GRADER_VERSION = "1.3.0"
+GRADER_VERSION = "1.3.1"

@@ -60,7 +60,32 @@ def test_gold_answer_reduces_solutions():
 
 @pytest.mark.parametrize(
     ("text", "letter"),
-    [("B", "B"), ("(c)", "C"), ("\\text{(D)}", "D"), ("E. 12", "E"), ("12", None), ("Bob", None)],
+    [
+        ("B", "B"),
+        ("(c)", "C"),
+        ("\\text{(D)}", "D"),
+        ("E. 12", "E"),
+        ("12", None),
+        ("Bob", None),
+        # an option letter in arithmetic is a variable (grader 1.3.1); an option then its value
+        ("\\text{(B)} + 1", None),
+        ("(B)+1", None),
+        ("B - 1", None),
+        ("(B)-1", None),
+        ("B \\cdot 2", None),
+        ("B^2", None),
+        ("(B) -3", "B"),
+        ("D) 12", "D"),
+    ],  # fmt: skip
 )
 def test_choice_letter(text, letter):
     assert choice_letter(text) == letter
+
+
+def test_option_letter_in_arithmetic_is_not_the_option():
+    from dart.grade import grade
+
+    wrong = grade("So the answer is $\\boxed{\\text{(B)} + 1}$.", "\\text{(B)}")
+    assert wrong.verdict == "wrong"
+    right = grade("So the answer is $\\boxed{\\text{(B)}}$.", "\\text{(B)}")
+    assert right.verdict == "correct"
