@@ -245,6 +245,7 @@ class SimulatedEngine(Engine):
             SECONDS_PER_TOKEN if seconds_per_token is None else float(seconds_per_token)
         )
         self.trials: dict[str, tuple[str, str, str]] = {}
+        self.answers_sha256: str | None = None
         self.query_rates: dict[str, float] = {}
         self._rate_cache: dict[str, float] = {}
         self._wrong_cache: dict[str, list[str]] = {}
@@ -272,9 +273,18 @@ class SimulatedEngine(Engine):
             "sample_id", "query_id", "gold", "level"
         ).iter_rows():
             self.trials[sample_id] = (query_id, gold or "", level_key(level))
+        # the answers a text is made from: parts of a shard resumed after a gold or level
+        # changed (same prompts, seeds and ids) are discarded, not reused
+        digest = hashlib.sha256()
+        for sample_id in sorted(self.trials):
+            query_id, gold, level = self.trials[sample_id]
+            digest.update(f"{sample_id}\0{query_id}\0{gold}\0{level}\n".encode())
+        self.answers_sha256 = digest.hexdigest()
         if "pass_rate" not in trials.columns:
             return
-        rates = trials.select("query_id", "pass_rate").unique("query_id").drop_nulls()
+        rates = (
+            trials.select("query_id", "pass_rate").unique("query_id").drop_nulls().sort("query_id")
+        )
         for query_id, rate in rates.iter_rows():
             if not 0.0 <= rate <= 1.0:  # NaN too
                 raise DartError(
@@ -363,4 +373,5 @@ class SimulatedEngine(Engine):
             "simulated": True,
             "clock": "simulated",
             "options": self.options,
+            **({"answers_sha256": self.answers_sha256} if self.answers_sha256 else {}),
         }

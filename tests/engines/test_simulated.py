@@ -215,3 +215,21 @@ def test_precedence_column_then_fixed_then_beta_then_calibration():
     assert engines["none"].pass_rate("qb", "3") == query_pass_rate("qb", PAPER_CALIBRATION["3"])
     with pytest.raises(DartError, match=r"query qa: pass_rate must be in \[0, 1\], got 1.5"):
         get_engine("simulated", "m").bind_trials(trials.with_columns(pass_rate=pl.lit(1.5)))
+
+
+def test_resumed_parts_are_pinned_to_the_golds_and_levels():
+    # same ids, seeds and prompts, another gold: the texts differ, so the runner's
+    # manifest (what saved parts of a shard depend on) must differ too
+    from dart.engines.runner import manifest
+
+    trials = _trials([{"gold": "7", "level": 3}, {"gold": "8", "level": 2}], per_query=2)
+    requests = [Request(s, "User: q\n\nAssistant:", seed) for s, seed in
+                trials.select("sample_id", "seed").iter_rows()]  # fmt: skip
+    pins = []
+    for frame in (trials, trials, trials.with_columns(gold=pl.lit("9")),
+                  trials.with_columns(level=pl.lit(5, pl.Int64))):  # fmt: skip
+        engine = get_engine("simulated", "m")
+        engine.bind_trials(frame)
+        pins.append(manifest(requests, PARAMS, engine, 2, {}))
+    assert pins[0] == pins[1]
+    assert pins[2] != pins[0] and pins[3] != pins[0]
