@@ -16,6 +16,7 @@ taken per query in trial order, so the dataset does not depend on the sharding.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -142,11 +143,19 @@ def _group_label() -> pl.Expr:
     )
 
 
+def exact_sum(values: pl.Series) -> float:
+    """The correctly rounded sum of ``values``: the same bytes in the stats whatever the
+    order of the rows, their chunks or the threads (a float ``sum()`` varies in its last
+    digits from run to run)."""
+    return math.fsum(values.to_numpy())
+
+
 def _per_key(used_rows: pl.DataFrame, kept: pl.DataFrame, key: str) -> dict[str, Any]:
+    seconds = pl.col("gen_seconds").map_batches(
+        exact_sum, return_dtype=pl.Float64, returns_scalar=True
+    )
     cost = used_rows.group_by(key).agg(
-        trials_used=pl.len(),
-        tokens=pl.col("completion_tokens").sum(),
-        gen_seconds=pl.col("gen_seconds").sum(),
+        trials_used=pl.len(), tokens=pl.col("completion_tokens").sum(), gen_seconds=seconds
     )
     rows = kept.group_by(key).agg(rows=pl.len())
     table = cost.join(rows, on=key, how="full", coalesce=True).fill_null(0).sort(key)
@@ -241,7 +250,7 @@ def build_stats(
             "trials": rows.height,
             "correct": int(rows["correct"].sum()),
             "tokens": int(rows["completion_tokens"].sum()),
-            "gen_seconds": float(rows["gen_seconds"].sum()),
+            "gen_seconds": exact_sum(rows["gen_seconds"]),
         },
         "short_of_target": sorted(short["query_id"].to_list()),
         "capped_short": sorted(short.filter("capped_short")["query_id"].to_list()),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
+import numpy as np
 import polars as pl
 import pytest
 from huggingface_hub import DatasetCard
@@ -165,6 +167,24 @@ def test_shard_by_shard_reading_equals_the_whole_pool_in_memory(tmp_path):
         in_memory, whole_stats = assemble(whole.lazy(), q, recipe, cap=12)
         assert by_shard.height > 0 and by_shard.equals(in_memory)
         assert stats == whole_stats
+
+
+def test_stats_sums_do_not_depend_on_row_order_or_files(tmp_path):
+    """Float sums (seconds) are exact: the same stats bytes from any order and sharding."""
+    q = write_queries(tmp_path / "q.parquet")
+    rows = pl.DataFrame({"query_id": q["query_id"].to_list() * 5_000}).with_columns(
+        trial=pl.int_range(pl.len()).over("query_id"), correct=pl.lit(True),
+        gen_seconds=pl.Series(np.random.default_rng(0).exponential(3.0, 20_000)),
+    )  # fmt: skip
+    files = []
+    for i, part in enumerate(rows.sample(fraction=1.0, shuffle=True, seed=1).iter_slices(7_000)):
+        files.append(tmp_path / f"shard{i}.parquet")
+        part.write_parquet(files[-1])
+    recipe = recipe_from_config("v", {"recipe": "vrt", "trials": 4_000})
+    _, one = assemble(rows.lazy(), q, recipe)
+    _, three = assemble(files, q, recipe)
+    assert json.dumps(one) == json.dumps(three)
+    assert one["pool"]["gen_seconds"] == math.fsum(rows["gen_seconds"].to_list())
 
 
 def test_kept_responses_do_not_hold_their_shards_texts(tmp_path):
