@@ -48,7 +48,8 @@ rule dataset:
     conda:
         "../envs/cpu.yaml"
     resources:
-        mem_mb=8000,
+        # peak RSS 1.5-2.2 GB at the paper's size (2.8M pool rows, ~590k kept; bench/RESULTS.md)
+        mem_mb=4000,
         runtime=60,
     params:
         # quoted() shell-quotes each file (a list, so not :q below)

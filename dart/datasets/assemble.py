@@ -1,8 +1,10 @@
 """Assemble a dataset from a verified pool with a recipe, with its stats.
 
-Two passes over the pool: the light columns (ids, trial, verdict, tokens, seconds)
-decide which rows a recipe keeps and what they cost; only then are the kept rows'
-responses read, so a pool of millions of rows assembles in bounded memory. Rows are
+Two passes over the pool, each one verified shard at a time: the light columns (ids,
+trial, verdict, tokens, seconds) decide which rows a recipe keeps and what they cost;
+only then is each shard's text read and its kept responses copied out, so a pool of
+millions of rows assembles in memory of about the dataset's size (the paper-scale
+rehearsal's 2.8 million rows: under 2.5 GiB, bench/RESULTS.md "Assembly"). Rows are
 taken per query in trial order, so the dataset does not depend on the sharding.
 
     dart assemble --queries data/queries/gsm8k.parquet data/queries/math.parquet \\
@@ -14,6 +16,7 @@ taken per query in trial order, so the dataset does not depend on the sharding.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -44,29 +47,41 @@ DATASET_COLUMNS = (
 FAIL_BINS = np.linspace(0.0, 1.0, 11)
 
 
-def scan_pool(pool: pl.LazyFrame | Sequence[str | os.PathLike]) -> pl.LazyFrame:
+def pool_parts(pool: pl.LazyFrame | Sequence[str | os.PathLike]) -> list[tuple[str, pl.LazyFrame]]:
+    """The pool as ``(label, lazy frame)`` parts: one per verified shard file (its path),
+    or the one frame given. Each part is read on its own, so no step holds every shard's
+    responses at once."""
     if isinstance(pool, pl.LazyFrame):
-        return pool
+        return [("pool", pool)]
     paths = [str(p) for p in pool]
     if not paths:
         raise DartError("no verified pool files given")
-    return scan_tables(paths, "verified shard", missing_columns="insert", extra_columns="ignore")
+    return [(path, scan_tables(path, "verified shard")) for path in paths]
 
 
-def _light_rows(pool: pl.LazyFrame) -> pl.DataFrame:
-    names = pool.collect_schema().names()
+def _light_part(label: str, part: pl.LazyFrame, index: int) -> pl.DataFrame:
+    names = part.collect_schema().names()
     missing = [c for c in ("query_id", "trial", "correct") if c not in names]
     if missing:
-        raise DartError(f"verified pool lacks column(s) {', '.join(missing)}")
+        raise DartError(f"{label}: verified pool lacks column(s) {', '.join(missing)}")
     fill = {"round": 0, "completion_tokens": 0, "gen_seconds": 0.0}
     cols = [pl.col(c) if c in names else pl.lit(fill[c]).alias(c) for c in LIGHT]
-    rows = pool.select(cols).collect(engine="streaming")
-    rows = rows.with_columns(
-        pl.col("query_id").cast(pl.String),
-        pl.col("trial", "round", "completion_tokens").cast(pl.Int64).fill_null(0),
-        pl.col("gen_seconds").cast(pl.Float64).fill_null(0.0),
-        pl.col("correct").cast(pl.Boolean).fill_null(False),
+    return (
+        part.select(cols)
+        .with_columns(
+            pl.col("query_id").cast(pl.String),
+            pl.col("trial", "round", "completion_tokens").cast(pl.Int64).fill_null(0),
+            pl.col("gen_seconds").cast(pl.Float64).fill_null(0.0),
+            pl.col("correct").cast(pl.Boolean).fill_null(False),
+            _part=pl.lit(index, pl.Int32),
+        )
+        .collect()
     )
+
+
+def _light_rows(parts: Sequence[tuple[str, pl.LazyFrame]]) -> pl.DataFrame:
+    """Every trial's light columns, and ``_part``: the index of the part it was read from."""
+    rows = pl.concat([_light_part(label, part, i) for i, (label, part) in enumerate(parts)])
     if rows.select(pl.struct("query_id", "trial").is_duplicated().any()).item():
         dup = rows.filter(pl.struct("query_id", "trial").is_duplicated()).row(0, named=True)
         raise DartError(f"pool holds trial {dup['query_id']}#{dup['trial']} more than once")
@@ -128,11 +143,19 @@ def _group_label() -> pl.Expr:
     )
 
 
+def exact_sum(values: pl.Series) -> float:
+    """The correctly rounded sum of ``values``: the same bytes in the stats whatever the
+    order of the rows, their chunks or the threads (a float ``sum()`` varies in its last
+    digits from run to run)."""
+    return math.fsum(values.to_numpy())
+
+
 def _per_key(used_rows: pl.DataFrame, kept: pl.DataFrame, key: str) -> dict[str, Any]:
+    seconds = pl.col("gen_seconds").map_batches(
+        exact_sum, return_dtype=pl.Float64, returns_scalar=True
+    )
     cost = used_rows.group_by(key).agg(
-        trials_used=pl.len(),
-        tokens=pl.col("completion_tokens").sum(),
-        gen_seconds=pl.col("gen_seconds").sum(),
+        trials_used=pl.len(), tokens=pl.col("completion_tokens").sum(), gen_seconds=seconds
     )
     rows = kept.group_by(key).agg(rows=pl.len())
     table = cost.join(rows, on=key, how="full", coalesce=True).fill_null(0).sort(key)
@@ -227,7 +250,7 @@ def build_stats(
             "trials": rows.height,
             "correct": int(rows["correct"].sum()),
             "tokens": int(rows["completion_tokens"].sum()),
-            "gen_seconds": float(rows["gen_seconds"].sum()),
+            "gen_seconds": exact_sum(rows["gen_seconds"]),
         },
         "short_of_target": sorted(short["query_id"].to_list()),
         "capped_short": sorted(short.filter("capped_short")["query_id"].to_list()),
@@ -300,6 +323,84 @@ def contamination_filter(
     return queries, info
 
 
+def _query_columns(queries: pl.DataFrame) -> pl.DataFrame:
+    return queries.select(
+        pl.col("query_id").cast(pl.String),
+        pl.col("query").cast(pl.String),
+        pl.col("level").cast(pl.Int64),
+        pl.col("source").cast(pl.String),
+        _order=pl.int_range(pl.len()),
+    )
+
+
+def _kept_part(part: pl.LazyFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """The dataset rows of one part: its responses of the trials in ``keys`` (which carry
+    their query's text, level, source and ``_order``)."""
+    names = part.collect_schema().names()
+    heavy = [pl.col(c) if c in names else pl.lit(None, pl.String).alias(c) for c in HEAVY]
+    return (
+        part.select(pl.col("query_id").cast(pl.String), pl.col("trial").cast(pl.Int64), *heavy)
+        .join(keys.lazy(), on=["query_id", "trial"], how="inner")
+        .with_columns(
+            pl.col("sample_id", "response").cast(pl.String),
+            pl.col("round", "shard", "seed").cast(pl.Int64),
+            pl.col("template_version", "grader_version", "model").cast(pl.String),
+        )
+        .select(*DATASET_COLUMNS, "_order")
+        .collect()
+        .pipe(compacted)
+    )
+
+
+def compacted(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its text columns copied into buffers of their own.
+
+    A polars string taken from a larger column (a join, a filter) is a view into that
+    column's buffer, which stays alive as long as one view does: the few kept responses of
+    a shard would hold all of its responses (the whole pool, summed over the shards).
+    ``shrink_to_fit`` does not release them; appending an empty string writes each value
+    anew (tested by its buffer size in tests/datasets/test_assemble.py).
+    """
+    return frame.with_columns(pl.col(pl.String) + pl.lit(""))
+
+
+def read_kept(
+    parts: Sequence[tuple[str, pl.LazyFrame]], kept: pl.DataFrame, queries: pl.DataFrame
+) -> pl.DataFrame:
+    """The dataset: the responses of the ``kept`` light rows, read one part at a time,
+    with their queries' columns, in query order then trial order."""
+    keys = kept.select("query_id", "trial", "_part").join(
+        _query_columns(queries), on="query_id", how="inner"
+    )
+    by_part = keys.partition_by("_part", as_dict=True, include_key=False)
+    pieces = [
+        _kept_part(part, by_part[(i,)]) for i, (_, part) in enumerate(parts) if (i,) in by_part
+    ]
+    if not pieces:  # nothing kept: the first part, read with no keys, gives the columns
+        pieces = [_kept_part(parts[0][1], keys.clear().drop("_part"))]
+    dataset = pl.concat(pieces).sort("_order", "trial").select(DATASET_COLUMNS)
+    if dataset.height != kept.height:
+        raise DartError(f"read back {dataset.height} responses for {kept.height} kept rows")
+    return dataset
+
+
+def select_and_count(
+    parts: Sequence[tuple[str, pl.LazyFrame]],
+    queries: pl.DataFrame,
+    recipe: Recipe,
+    cap: int | None,
+    pool_summary: Mapping[str, Any] | None,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """(the kept light rows, the stats) from the pool's light columns alone; the trial
+    tables it builds are freed on return, before any response is read."""
+    rows = _light_rows(parts)
+    kept, per_query, used_rows, k_p = select_rows(rows, queries, recipe, cap)
+    stats = build_stats(recipe.name, recipe, k_p, per_query, used_rows, kept, rows, cap)
+    if pool_summary and pool_summary.get("status") == "budget reached":
+        stats["budget"] = budget_shortfall(per_query, pool_summary.get("budget", {}))
+    return kept, stats
+
+
 def assemble(
     pool_verified: pl.LazyFrame | Sequence[str | os.PathLike],
     queries: pl.DataFrame,
@@ -321,39 +422,9 @@ def assemble(
     info = None
     if contamination is not None:
         queries, info = contamination_filter(queries, contamination, drop=decontaminate)
-    pool = scan_pool(pool_verified)
-    rows = _light_rows(pool)
-    kept, per_query, used_rows, k_p = select_rows(rows, queries, recipe, cap)
-    stats = build_stats(recipe.name, recipe, k_p, per_query, used_rows, kept, rows, cap)
-    if pool_summary and pool_summary.get("status") == "budget reached":
-        stats["budget"] = budget_shortfall(per_query, pool_summary.get("budget", {}))
-    keys = kept.select("query_id", "trial")
-    names = pool.collect_schema().names()
-    heavy = [pl.col(c) if c in names else pl.lit(None, pl.String).alias(c) for c in HEAVY]
-    texts = (
-        pool.select(pl.col("query_id").cast(pl.String), pl.col("trial").cast(pl.Int64), *heavy)
-        .join(keys.lazy(), on=["query_id", "trial"], how="semi")
-        .collect(engine="streaming")
-    )
-    qcols = queries.select(
-        pl.col("query_id").cast(pl.String),
-        pl.col("query").cast(pl.String),
-        pl.col("level").cast(pl.Int64),
-        pl.col("source").cast(pl.String),
-        _order=pl.int_range(pl.len()),
-    )
-    dataset = (
-        texts.join(qcols, on="query_id", how="inner")
-        .sort("_order", "trial")
-        .with_columns(
-            pl.col("round", "shard", "seed").cast(pl.Int64),
-            pl.col("template_version", "grader_version", "model").cast(pl.String),
-        )
-        .select(DATASET_COLUMNS)
-    )
-    if dataset.height != kept.height:
-        raise DartError(f"read back {dataset.height} responses for {kept.height} kept rows")
+    parts = pool_parts(pool_verified)
+    kept, stats = select_and_count(parts, queries, recipe, cap, pool_summary)
     if info is not None:
-        flagged_rows = dataset.filter(pl.col("query_id").is_in(info["flagged"]))
-        stats["contamination"] = {**info, "rows_from_flagged": flagged_rows.height}
-    return dataset, stats
+        flagged_rows = kept.filter(pl.col("query_id").is_in(info["flagged"])).height
+        stats["contamination"] = {**info, "rows_from_flagged": flagged_rows}
+    return read_kept(parts, kept, queries), stats

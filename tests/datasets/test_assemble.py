@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
+import numpy as np
 import polars as pl
 import pytest
 from huggingface_hub import DatasetCard
@@ -149,6 +151,55 @@ def test_dataset_independent_of_sharding(tmp_path):
         assert da.drop("shard").equals(db.drop("shard")) and da.height > 0
         if name == "p":
             assert st["k_p_solved"] == sa["recipes"]["p"]["k_p_solved"]
+
+
+def test_shard_by_shard_reading_equals_the_whole_pool_in_memory(tmp_path):
+    """The files are read one shard at a time (light columns, then the kept responses);
+    the same rows given as one in-memory frame give the same dataset and stats."""
+    files, _, qpath = build_pool(tmp_path, shards=3)
+    q = pl.read_parquet(qpath)
+    whole = pl.concat([pl.read_parquet(f) for f in files]).sample(
+        fraction=1.0, shuffle=True, seed=3
+    )
+    for name in RECIPES:
+        recipe = recipe_from_config(name, RECIPES[name])
+        by_shard, stats = assemble(files, q, recipe, cap=12)
+        in_memory, whole_stats = assemble(whole.lazy(), q, recipe, cap=12)
+        assert by_shard.height > 0 and by_shard.equals(in_memory)
+        assert stats == whole_stats
+
+
+def test_stats_sums_do_not_depend_on_row_order_or_files(tmp_path):
+    """Float sums (seconds) are exact: the same stats bytes from any order and sharding."""
+    q = write_queries(tmp_path / "q.parquet")
+    rows = pl.DataFrame({"query_id": q["query_id"].to_list() * 5_000}).with_columns(
+        trial=pl.int_range(pl.len()).over("query_id"), correct=pl.lit(True),
+        gen_seconds=pl.Series(np.random.default_rng(0).exponential(3.0, 20_000)),
+    )  # fmt: skip
+    files = []
+    for i, part in enumerate(rows.sample(fraction=1.0, shuffle=True, seed=1).iter_slices(7_000)):
+        files.append(tmp_path / f"shard{i}.parquet")
+        part.write_parquet(files[-1])
+    recipe = recipe_from_config("v", {"recipe": "vrt", "trials": 4_000})
+    _, one = assemble(rows.lazy(), q, recipe)
+    _, three = assemble(files, q, recipe)
+    assert json.dumps(one) == json.dumps(three)
+    assert one["pool"]["gen_seconds"] == math.fsum(rows["gen_seconds"].to_list())
+
+
+def test_kept_responses_do_not_hold_their_shards_texts(tmp_path):
+    """A few kept responses of a large shard own buffers of their own size: else each
+    would keep its whole shard's texts alive (the pool's, summed over the shards)."""
+    q = write_queries(tmp_path / "q.parquet")
+    rows = pl.DataFrame({"query_id": q["query_id"].to_list() * 100}).with_columns(
+        trial=pl.int_range(pl.len()).over("query_id"), correct=pl.lit(True),
+        response=pl.format("{} {}", pl.int_range(pl.len()), pl.lit("x" * 1000)),
+    )  # fmt: skip
+    rows.write_parquet(tmp_path / "shard0.parquet")
+    ds, _ = assemble([tmp_path / "shard0.parquet"], q, recipe_from_config("u", RECIPES["u"]))
+    assert ds.height == 8
+    texts = ds["response"].to_arrow(compat_level=pl.CompatLevel.newest())
+    assert texts.get_total_buffer_size() < 20 * 1_010  # 8 kept of 400, not 400 x 1,000
 
 
 def test_first_correct_in_trial_order_and_missing_trials(tmp_path):
