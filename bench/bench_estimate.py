@@ -11,6 +11,13 @@ compared with the forecast's 80% intervals and medians.
     .venv/bin/python bench/bench_estimate.py                 # full scale, all three recipes
     .venv/bin/python bench/bench_estimate.py --scale 0.1 --draws 100 --seeds 0 1 2
     .venv/bin/python bench/bench_estimate.py --scale 0.1 --coverage 40   # calibration
+    .venv/bin/python bench/bench_estimate.py --embedded results --coverage 100
+
+``--embedded RESULTS``: the embedded default's regime instead (40 queries in five levels,
+cap 8, 8 trials per round, 4 rounds, its three recipes, pass rates Beta(0.3, 3.5)), each
+response's length drawn from the real responses of a finished pool under RESULTS (right
+and wrong apart): the small pilot and heavy tail (responses cut at the length limit) of a
+real model, on many seeds.
 """
 
 from __future__ import annotations
@@ -41,6 +48,41 @@ def token_table(queries: pl.DataFrame, cap: int, seed: int) -> np.ndarray:
     base = np.array([MEAN_TOKENS[lv] for lv in queries["level"].to_list()])
     per_query = base * rng.lognormal(0.0, 0.3, size=base.size)
     return per_query[:, None] * rng.lognormal(0.0, 0.5, size=(base.size, cap))
+
+
+def embedded_population(results: str, seed: int):
+    """(queries, outcomes, tokens, recipes) of the embedded default's regime; lengths
+    resampled from the real responses of ``results/pool/*/round*/verified``."""
+    import glob
+
+    from dart.inputs import read_tables
+    from dart.recipes import recipe_from_config
+
+    files = sorted(glob.glob(f"{results}/pool/*/round*/verified/shard*.parquet"))
+    if not files:
+        raise SystemExit(f"no verified shards under {results}/pool: run `make run` first")
+    real = read_tables(files, ("correct", "completion_tokens"), "verified shard")
+    right = real.filter(pl.col("correct"))["completion_tokens"].to_numpy()
+    wrong = real.filter(~pl.col("correct"))["completion_tokens"].to_numpy()
+    rng = np.random.default_rng(seed)
+    levels = np.repeat([1, 2, 3, 4, 5], 8)
+    queries = pl.DataFrame({
+        "query_id": [f"{i:016x}" for i in range(40)], "source": ["generated"] * 40,
+        "query": [f"q{i}" for i in range(40)], "gold": ["1"] * 40,
+        "level": pl.Series(levels, dtype=pl.Int64),
+    })  # fmt: skip
+    p = rng.beta(0.3, 3.5, 40)
+    outcomes = rng.random((40, 8)) < p[:, None]
+    # run() makes wrong responses 1.4x longer: undo that for lengths drawn as they are
+    tokens = np.where(outcomes, rng.choice(right, (40, 8)), rng.choice(wrong, (40, 8)) / 1.4)
+    recipes = [
+        recipe_from_config(
+            "prop2diff", {"recipe": "prop2diff", "k_p": 4.0, "n_probe": 4, "min": 1}
+        ),
+        recipe_from_config("uniform", {"recipe": "uniform", "k": 2}),
+        recipe_from_config("vrt", {"recipe": "vrt", "trials": 4}),
+    ]
+    return queries, outcomes, tokens, recipes
 
 
 def run(queries, outcomes, tokens, recipes, *, cap, per_round_max, max_rounds, prior, budget,
@@ -99,24 +141,33 @@ def main() -> None:
     ap.add_argument("--coverage", type=int, default=0,
                     help="run this many seeds from the first of --seeds; print how often "
                     "the real end falls inside the 80%% intervals")  # fmt: skip
+    ap.add_argument("--embedded", metavar="RESULTS",
+                    help="the embedded default's regime, lengths from RESULTS' real responses")  # fmt: skip
     ap.add_argument("--max-trials", type=int, default=None, help="a budget (trials)")
     ap.add_argument("--oracle", action="store_true",
                     help="forecast with the true pass rates (only outcomes random)")  # fmt: skip
     args = ap.parse_args()
     budget = Budget(args.max_trials, None)
-    seeds = list(range(args.seeds[0], args.seeds[0] + args.coverage)) if args.coverage else args.seeds
+    seeds = (
+        list(range(args.seeds[0], args.seeds[0] + args.coverage)) if args.coverage else args.seeds
+    )
     cover: dict[str, list[str]] = {}
     offs: dict[str, list[float]] = {}
     for seed in seeds:
-        queries, outcomes = population(args.scale, args.cap, seed)
-        tokens = token_table(queries, args.cap, seed)
-        recipes = make_recipes(args.recipes, round(PAPER_ROWS["prop2diff"] * args.scale))
+        if args.embedded:
+            queries, outcomes, tokens, recipes = embedded_population(args.embedded, seed)
+            cap, per_round_max, max_rounds = 8, 8, 4
+        else:
+            queries, outcomes = population(args.scale, args.cap, seed)
+            tokens = token_table(queries, args.cap, seed)
+            recipes = make_recipes(args.recipes, round(PAPER_ROWS["prop2diff"] * args.scale))
+            cap, per_round_max, max_rounds = args.cap, args.per_round_max, args.max_rounds
         doc, actual, secs, levels = run(
-            queries, outcomes, tokens, recipes, cap=args.cap, per_round_max=args.per_round_max,
-            max_rounds=args.max_rounds, prior=Prior(), budget=budget, draws=args.draws, seed=seed,
+            queries, outcomes, tokens, recipes, cap=cap, per_round_max=per_round_max,
+            max_rounds=max_rounds, prior=Prior(), budget=budget, draws=args.draws, seed=seed,
             rates=outcomes.mean(axis=1) if args.oracle else None,
         )  # fmt: skip
-        print(f"seed {seed}: {queries.height} queries, recipes {args.recipes}, "
+        print(f"seed {seed}: {queries.height} queries, recipes {[r.name for r in recipes]}, "
               f"{args.draws} draws, forecast {secs[0]:.1f} s wall, {secs[1]:.1f} s CPU")  # fmt: skip
         for key, real in actual.items():
             f = doc["pool"][key]
