@@ -398,11 +398,9 @@ class LengthModel:
             mean2_sum += float(((k[ok] - 1) * mean[ok] ** 2).sum())
         return var_sum / mean2_sum if mean2_sum > 0 else LENGTH_CV**2
 
-    def new_tokens(
-        self, rng: np.random.Generator, new_trials: np.ndarray, new_correct: np.ndarray
-    ) -> np.ndarray:
-        """Per draw (rows), the tokens of each draw's new trials (``(D, Q)`` arrays)."""
-        d = new_trials.shape[0]
+    def draw_means(self, rng: np.random.Generator, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """``d`` draws of every query's mean length of a wrong and of a right response
+        (two ``(D, Q)`` arrays): group means and query factors drawn from their errors."""
         m = self.m[None] * _lognormal(rng, self.se[None], (d, *self.m.shape))  # (D, G, 2)
         mq = m[:, self.group_of]  # (D, Q, 2)
         expected = (self.counts[None] * mq).sum(axis=2)
@@ -410,9 +408,22 @@ class LengthModel:
         f_obs = np.where(ok, self.tokens[None] / np.where(ok, expected, 1.0), 1.0)
         f = 1 + self.weight[None] * (f_obs - 1)
         f = np.maximum(f, 0.0) * _lognormal(rng, np.sqrt(np.log1p(self.post_var)), f.shape)
+        return f * mq[..., 0], f * mq[..., 1]
+
+    def new_tokens(
+        self,
+        rng: np.random.Generator,
+        new_trials: np.ndarray,
+        new_correct: np.ndarray,
+        means: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Per draw (rows), the tokens of each draw's new trials (``(D, Q)`` arrays), at
+        ``means`` (:meth:`draw_means`; drawn here when not given) plus the spread of the
+        single responses."""
+        d = new_trials.shape[0]
+        mean_w, mean_r = self.draw_means(rng, d) if means is None else means
         right = new_correct.astype(np.float64)
         wrong = new_trials - right
-        mean_w, mean_r = f * mq[..., 0], f * mq[..., 1]
         total = (wrong * mean_w + right * mean_r).sum(axis=1)
         spread = np.sqrt(self.cv2 * (wrong * mean_w**2 + right * mean_r**2).sum(axis=1))
         return np.maximum(total + spread * rng.normal(size=d), 0.0)
@@ -482,11 +493,15 @@ def _simulate(
     )
     used = np.stack(
         [_used_trials(r, i, trials, correct, target, min_t, cap) for i, r in enumerate(recipes)]
-    )
+    )  # (recipes, D, Q)
+    mean_w, mean_r = lengths.draw_means(rng, d)
+    per_trial = p_true * mean_r + (1 - p_true) * mean_w  # a draw's expected length per trial
     return {
         "trials": trials.sum(axis=1),
         "correct": correct.sum(axis=1),
-        "new_tokens": lengths.new_tokens(rng, trials - trials0, correct - correct0),
+        "new_tokens": lengths.new_tokens(
+            rng, trials - trials0, correct - correct0, (mean_w, mean_r)
+        ),
         "level_trials": np.stack(
             [trials[:, level_codes == k].sum(axis=1) for k in range(n_levels)]
         ),
@@ -494,7 +509,8 @@ def _simulate(
         "limit": limit,
         "budget": reached,
         "rows": rows,
-        "used": used,
+        "used": used.sum(axis=2),
+        "used_tokens": (used * per_trial[None]).sum(axis=2),
     }
 
 
@@ -523,16 +539,16 @@ def _kept_rows(recipe, i, correct, windows, target, min_t, cap) -> np.ndarray:
 
 
 def _used_trials(recipe, i, trials, correct, target, min_t, cap) -> np.ndarray:
-    """Trials the recipe consumes per draw: up to its last kept response (the k-th
+    """Trials the recipe consumes per draw and query: up to its last kept response (the k-th
     correct sits on average at ``k (N + 1) / (C + 1)`` of ``N`` trials with ``C`` correct)."""
     scope = min_t[i] >= 0
     if recipe.mode == "trials":
-        return np.where(scope, np.minimum(trials, min_t[i]), 0).sum(axis=1)
+        return np.where(scope, np.minimum(trials, min_t[i]), 0)
     t = target[i]
     reach = (correct >= t) & (t >= 0)
     at = np.ceil(np.maximum(t, 0) * (trials + 1) / (correct + 1))
     used = np.where(reach, np.minimum(at, trials), trials)
-    return np.where(scope, np.maximum(used, np.minimum(min_t[i], trials)), 0).sum(axis=1)
+    return np.where(scope, np.maximum(used, np.minimum(min_t[i], trials)), 0)
 
 
 def _report(
@@ -558,9 +574,9 @@ def _report(
     for i, recipe in enumerate(recipes):
         entry: dict[str, Any] = {"recipe": recipe.describe(), "rows": interval(sim["rows"][i])}
         entry["trials"] = interval(sim["used"][i])
+        entry["tokens"] = interval(sim["used_tokens"][i])
         if per_token is not None:
-            mean_rate = tokens0.sum() / max(trials0.sum(), 1)
-            entry["engine_hours"] = interval(sim["used"][i] * mean_rate * per_token / 3600, 4)
+            entry["engine_hours"] = interval(sim["used_tokens"][i] * per_token / 3600, 4)
         datasets[recipe.name] = entry
     return {
         "pool": pool,
@@ -616,12 +632,13 @@ def markdown(doc: dict[str, Any], synth: str) -> str:
         f"Futures that hit the round limit: {pool['round_limit_share']:.0%}; "
         f"that reach the budget: {pool['budget_reached_share']:.0%}.",
         "",
-        "| dataset | recipe | rows | trials used | engine hours |",
-        "|---|---|---|---|---|",
+        "| dataset | recipe | rows | trials used | tokens | engine hours |",
+        "|---|---|---|---|---|---|",
     ]
     for name, d in doc["datasets"].items():
         hours = fmt(d["engine_hours"], 2) if "engine_hours" in d else "-"
         lines.append(
-            f"| {name} | {d['recipe']['recipe']} | {fmt(d['rows'])} | {fmt(d['trials'])} | {hours} |"
+            f"| {name} | {d['recipe']['recipe']} | {fmt(d['rows'])} | {fmt(d['trials'])} "
+            f"| {fmt(d['tokens'])} | {hours} |"
         )
     return "\n".join(lines) + "\n"

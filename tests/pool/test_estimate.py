@@ -110,6 +110,14 @@ def test_forecast_brackets_the_real_end(pilot_and_end):
     vrt_rows = sum(o[:16].count("1") for o in pilot["outcomes"])
     assert doc["datasets"]["vrt"]["rows"] == {"median": vrt_rows, "low": vrt_rows, "high": vrt_rows}
     assert doc["datasets"]["uniform"]["rows"]["high"] <= 8 * queries.height
+    # each dataset's tokens: the trials it uses priced at their expected outcome mix; VRT
+    # uses exactly the pilot's 16 trials per query, whose tokens are known
+    for entry in doc["datasets"].values():
+        assert entry["tokens"]["low"] <= entry["tokens"]["median"] <= entry["tokens"]["high"]
+    assert doc["datasets"]["vrt"]["tokens"]["median"] == pytest.approx(
+        pilot["tokens"].sum(), rel=0.03
+    )
+    assert doc["datasets"]["p2d"]["tokens"]["median"] < doc["pool"]["tokens"]["median"]
     assert doc["pilot"]["trials"] == pilot["trials"].sum()
 
 
