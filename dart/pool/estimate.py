@@ -331,7 +331,7 @@ class LengthModel:
         self.group_of = np.unique(groups, return_inverse=True)[1]
         n_groups = int(self.group_of.max()) + 1 if groups.size else 0
         w, tw = n - c, t - tc
-        self.tokens, self.trials = t, n
+        self.tokens = t
         self.counts = np.stack([w, c], axis=1)  # (Q, 2): outcome 0 wrong, 1 right
         sums = np.stack([tw, tc], axis=1)
         self.cv2 = self._within_spread(columns, n, c, t, tc) if self.split else LENGTH_CV**2
